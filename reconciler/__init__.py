@@ -1,0 +1,5 @@
+"""portalctl: a GitOps reconciler for a payments Customer Portal."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,142 @@
+"""The ``portalctl`` command line: parse, call one core function, map the result to an exit code.
+
+Commands live in sibling modules and are imported only when used, so ``portalctl --help``
+stays fast; a command module must not import httpx, deepdiff, jsonschema or starlette at
+module level.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ExitCode, ReconcilerError, SpecError
+
+#: command name -> "module:attribute", imported on first use.
+COMMANDS: dict[str, str] = {
+    "validate": "reconciler.cli.validate:validate",
+    "plan": "reconciler.cli.reconcile:plan",
+    "apply": "reconciler.cli.reconcile:apply",
+    "drift": "reconciler.cli.reconcile:drift",
+    "export": "reconciler.cli.reconcile:export",
+    "init": "reconciler.cli.init:init",
+    "sandbox": "reconciler.cli.sandbox:sandbox",
+}
+
+_state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module_name, attr = spec.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="portalctl")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=lambda: os.environ.get("PORTALCTL_LOG_LEVEL", "warning"),
+    show_default="warning, or $PORTALCTL_LOG_LEVEL",
+    help="Lowest level of log lines written to stderr.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "human", "json"]),
+    default="auto",
+    show_default=True,
+    help="auto: JSON lines when CI=true, human text otherwise.",
+)
+def cli(debug: bool, log_level: str, log_format: str) -> None:
+    """GitOps for the payments Customer Portal: validate, plan and apply portal.yaml.
+
+    \b
+    Exit codes: 0 ok / no changes, 1 unexpected error, 2 changes present
+    (--detailed-exitcode), 3 invalid spec or usage, 4 conflict, 5 partial apply,
+    6 API unreachable or key rejected.
+    """
+    from reconciler import logs
+
+    _state["debug"] = _state["debug"] or debug
+    logs.configure(level=log_level, log_format=log_format)
+
+
+def report(err: ReconcilerError) -> None:
+    """Write an expected error to stderr: one line, or one line per spec diagnostic."""
+    if isinstance(err, SpecError):
+        for diag in err.diagnostics:
+            click.echo(str(diag), err=True)
+        errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
+        click.echo(f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
+                   f"({errors} error{'s' if errors != 1 else ''})", err=True)
+        return
+    click.echo(f"portalctl: error: {err}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script. Returns (and exits with) the exit code."""
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="portalctl", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # pragma: no cover - click >= 8.2
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        return ExitCode.INVALID
+    except click.UsageError as exc:
+        # click exits 2 on usage errors; 2 means "changes present" to CI, so remap to 3.
+        exc.show()
+        return ExitCode.INVALID
+    except click.exceptions.Abort:
+        click.echo("portalctl: aborted", err=True)
+        return ExitCode.ERROR
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.INVALID
+    except ReconcilerError as err:
+        if _state["debug"]:
+            traceback.print_exc()
+        report(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        click.echo("portalctl: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, traceback only with --debug
+        if _state["debug"]:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"portalctl: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for a traceback, and please report it)",
+                err=True,
+            )
+        return ExitCode.ERROR
+    return int(result or 0)

@@ -1,0 +1,301 @@
+"""Plain frozen dataclasses shared by every layer. No I/O, no third-party imports.
+
+The desired side (``DesiredState``) is built by ``reconciler.spec`` from portal.yaml; the
+live side (``LiveState``) by ``reconciler.api`` from the portal API. Both use the API's
+field names, so the spec -> API mapping stays trivial (DESIGN.md "What the spec manages").
+
+Ownership rule: what the spec names is managed; what it leaves out is left alone. So the
+desired side only ever holds the fields the spec names: ``DesiredState.settings`` is a
+partial tree, ``logo is None`` means "not managed", and ``RESET`` means "managed, and it
+must be the portal's default".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# --- the portal's vocabulary (one source for the schema tests, lint and the sandbox) ------
+
+#: Notification events whose email templates the portal keeps.
+EVENTS: tuple[str, ...] = (
+    "invoice_created",
+    "payment_failed",
+    "payment_succeeded",
+    "subscription_canceled",
+)
+
+#: Events whose emails must carry the portal link (seed, Step 4).
+LINKED_EVENTS: tuple[str, ...] = ("invoice_created", "payment_failed")
+
+#: Self-service actions (seed, Step 3).
+PERMISSIONS: tuple[str, ...] = (
+    "update_payment_methods",
+    "view_payment_history",
+    "download_invoices",
+    "cancel_subscription",
+)
+
+PORTAL_LINK_VARIABLE = "customer_portal_link"
+
+#: Variables a template may use as ``{{name}}``.
+TEMPLATE_VARIABLES: frozenset[str] = frozenset(
+    {
+        PORTAL_LINK_VARIABLE,
+        "company_name",
+        "customer_name",
+        "customer_email",
+        "invoice_number",
+        "invoice_amount",
+        "invoice_currency",
+        "invoice_due_date",
+        "invoice_url",
+        "payment_amount",
+        "payment_date",
+        "card_brand",
+        "card_last4",
+        "failure_reason",
+        "next_retry_date",
+        "subscription_name",
+        "cancellation_date",
+    }
+)
+
+#: Logo limits from the seed (Step 2) and the API contract.
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_RECOMMENDED_SIZE = (200, 50)
+LOGO_CONTENT_TYPES: tuple[str, ...] = ("image/png", "image/jpeg")
+SUBJECT_MAX_CHARS = 128
+BODY_MAX_BYTES = 64 * 1024
+COMPANY_NAME_MAX_CHARS = 100
+
+
+# --- diagnostics ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a value came from: 1-based line and column in a file."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Severity(enum.Enum):
+    """Diagnostic severity. Only errors fail ``validate`` (warnings too with --strict)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTICE = "notice"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "notice": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec, rendered GCC-style so editors and CI annotate it::
+
+        portal.yaml:14:5: error: portal.branding.primary_color: "#12345" is not a hex
+        colour; write #RRGGBB, e.g. "#1662DD" [schema]
+    """
+
+    rule: str
+    severity: Severity
+    origin: Origin
+    path: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        text = f"{self.origin}: {self.severity.value}: {where}{self.message}"
+        if self.hint:
+            text += f"; {self.hint}"
+        return f"{text} [{self.rule}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "file": self.origin.file,
+            "line": self.origin.line,
+            "col": self.origin.col,
+            "path": self.path,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+# --- secrets and targets -------------------------------------------------------------------
+
+
+class Secret:
+    """An API key. ``str``/``repr`` never show it; only ``reveal()`` does, at the wire."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The optional ``target:`` block of a spec: where, and the NAME of the key variable."""
+
+    api_url: str | None = None
+    api_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved portal to talk to. ``url is None`` means the embedded sandbox."""
+
+    url: str | None
+    api_key: Secret = field(repr=False)
+    sandbox_db: Path | None = None
+    insecure: bool = False
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.url is None
+
+    def describe(self) -> str:
+        """What every command announces, e.g. ``https://api.4geeks.io``."""
+        if self.url is None:
+            return f"embedded sandbox ({self.sandbox_db})"
+        return self.url
+
+
+# --- the desired side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResetToDefault:
+    """Managed, and must be the portal's default (``logo: null``, ``payment_failed: default``)."""
+
+    def __repr__(self) -> str:
+        return "RESET"
+
+
+RESET = ResetToDefault()
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file the spec points at; ``path`` is as written (POSIX, relative to the spec)."""
+
+    path: str
+    abs_path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DesiredLogo:
+    file: LocalFile
+    content_type: str
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
+class DesiredTemplate:
+    """A template as the spec wants it; ``body`` already read from ``body_file`` if any.
+
+    ``body`` is normalised: LF line endings. ``body_file`` is None for an inline body.
+    """
+
+    event: str
+    subject: str
+    body: str
+    body_file: LocalFile | None = None
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """What portal.yaml asks for: only the fields it names (ownership rule).
+
+    ``settings`` mirrors the API's settings body, partially: e.g.
+    ``{"enabled": True, "branding": {"primary_color": "#1662dd"}}``. Colours are
+    lowercase. ``origins`` maps dotted spec paths (``portal.branding.primary_color``) to
+    where they were written, so plans and errors can point at the source line.
+    """
+
+    spec_path: Path
+    settings: Mapping[str, Any]
+    logo: DesiredLogo | ResetToDefault | None = None
+    templates: Mapping[str, DesiredTemplate | ResetToDefault] = field(default_factory=dict)
+    target: TargetSpec | None = None
+    origins: Mapping[str, Origin] = field(default_factory=dict)
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Every local file used, relative path -> sha256 (recorded in plan files)."""
+        out: dict[str, str] = {}
+        if isinstance(self.logo, DesiredLogo):
+            out[self.logo.file.path] = self.logo.file.sha256
+        for tpl in self.templates.values():
+            if isinstance(tpl, DesiredTemplate) and tpl.body_file is not None:
+                out[tpl.body_file.path] = tpl.body_file.sha256
+        return out
+
+
+# --- the live side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveTemplate:
+    event: str
+    subject: str
+    body: str
+    is_default: bool
+    etag: str
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The portal as read in one round trip. ``settings`` is the API body, read-only
+    fields included (``portal_url``, ``updated_at``, ``branding.logo`` metadata)."""
+
+    settings: Mapping[str, Any]
+    settings_etag: str
+    templates: Mapping[str, LiveTemplate]
+
+    @property
+    def logo(self) -> Mapping[str, Any] | None:
+        branding = self.settings.get("branding") or {}
+        logo = branding.get("logo")
+        return logo if isinstance(logo, Mapping) else None
+
+    def etags(self) -> dict[str, str]:
+        """resource name -> ETag, as recorded in a saved plan."""
+        out = {"settings": self.settings_etag}
+        for event, tpl in sorted(self.templates.items()):
+            out[f"templates/{event}"] = tpl.etag
+        return out

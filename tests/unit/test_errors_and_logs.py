@@ -1,0 +1,84 @@
+"""The exception tree's messages and exit codes, Secret, and log redaction."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from reconciler import logs
+from reconciler.errors import (
+    ApiAuthError,
+    ApiError,
+    ConflictError,
+    ExitCode,
+    FleetError,
+    PartialApplyError,
+    PreconditionFailed,
+    SpecError,
+    UsageError,
+)
+from reconciler.model import Secret, Target
+
+
+def test_exit_codes_follow_the_documented_table() -> None:
+    assert UsageError("x").exit_code == ExitCode.INVALID == 3
+    assert ConflictError("x", resource="settings").exit_code == 4
+    assert PreconditionFailed("x", resource="settings").exit_code == 4
+    assert isinstance(PreconditionFailed("x", resource="s"), ConflictError)
+    assert ApiAuthError("x").exit_code == 6
+    assert ApiError("x").exit_code == 1
+
+
+def test_partial_apply_message_counts_changes() -> None:
+    err = PartialApplyError(ApiError("boom", status=500), applied=["a"], not_applied=["b", "c"])
+    assert err.exit_code == ExitCode.PARTIAL
+    assert str(err).startswith("apply stopped after 1 of 3 changes: boom;")
+
+
+def test_api_error_names_request_id() -> None:
+    assert str(ApiError("server error", request_id="req_123")) == "server error (request req_123)"
+
+
+def test_fleet_error_takes_the_worst_exit_code() -> None:
+    err = FleetError([("a.yaml", ApiAuthError("bad key")), ("b.yaml", UsageError("u"))], total=5)
+    assert err.exit_code == 6
+    assert str(err) == "2 of 5 portals failed: a.yaml, b.yaml"
+
+
+def test_spec_error_needs_diagnostics() -> None:
+    with pytest.raises(ValueError):
+        SpecError([])
+
+
+def test_secret_never_shows_itself() -> None:
+    key = Secret("sk_test_abcdefghijkl")
+    target = Target(url="https://api.example.test", api_key=key)
+    for text in (str(key), repr(key), repr(target), f"{key}", str(target)):
+        assert "sk_test_abcdefghijkl" not in text
+    assert key.reveal() == "sk_test_abcdefghijkl"
+
+
+@pytest.mark.parametrize("fmt", ["json", "human"])
+def test_registered_secrets_are_redacted_from_logs(fmt: str) -> None:
+    stream = io.StringIO()
+    logs.configure(level="debug", log_format=fmt, stream=stream)
+    logs.register_secret("sk_live_zzzzzzzzzzzz")
+    logs.get_logger().debug("api.request", header="X-Api-Key: sk_live_zzzzzzzzzzzz",
+                            nested={"k": ["sk_live_zzzzzzzzzzzz"]})
+    out = stream.getvalue()
+    assert "sk_live_zzzzzzzzzzzz" not in out
+    assert logs.REDACTED in out
+    if fmt == "json":
+        record = json.loads(out.splitlines()[-1])
+        assert record["event"] == "api.request"
+        assert record["level"] == "debug"
+
+
+def test_ci_true_selects_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    assert logs.want_json("auto") is True
+    monkeypatch.setenv("CI", "")
+    assert logs.want_json("auto") is False
+    assert logs.want_json("json") is True
