@@ -1,0 +1,107 @@
+"""``portalctl validate FILE... [--strict] [--format text|json]``.
+
+Checks every file (one failing does not stop the others) without contacting any portal.
+text: diagnostics on stderr, one summary line per file on stdout. json: one document on
+stdout. Exit 0 when all are valid, 3 when any has an error (or a warning with --strict)
+or cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from reconciler.errors import ExitCode, SpecError, UsageError
+from reconciler.model import Diagnostic, Severity
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file: its diagnostics, or the reason it could not be read."""
+
+    file: str
+    valid: bool
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is severity)
+
+    def summary(self, strict: bool) -> str:
+        errors = self.count(Severity.ERROR)
+        warnings = self.count(Severity.WARNING)
+        notices = self.count(Severity.NOTICE)
+        tail = f", {_plural(notices, 'notice')}" if notices else ""
+        if self.valid:
+            return f"{self.file}: valid ({_plural(warnings, 'warning')}{tail})"
+        text = f"{self.file}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{tail}"
+        if not errors and strict:
+            text += " (warnings fail with --strict)"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "file": self.file,
+            "valid": self.valid,
+            "errors": self.count(Severity.ERROR),
+            "warnings": self.count(Severity.WARNING),
+            "notices": self.count(Severity.NOTICE),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+def check_file(file: str, *, strict: bool) -> FileResult:
+    """Validate one spec file; never raises for a bad or missing file."""
+    from reconciler.spec import load_spec
+
+    try:
+        _state, diagnostics = load_spec(file, strict=strict)
+    except SpecError as err:
+        return FileResult(file, valid=False, diagnostics=list(err.diagnostics))
+    except UsageError as err:
+        return FileResult(file, valid=False, error=str(err))
+    return FileResult(file, valid=True, diagnostics=diagnostics)
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (notices never fail).")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    show_default=True, help="text: diagnostics on stderr, a summary per file on stdout; "
+    "json: one document on stdout.",
+)
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_format: str) -> None:
+    """Check portal.yaml files offline: YAML, schema, files they name, and lint rules.
+
+    \b
+    Exit codes: 0 all valid (warnings are printed), 3 any error (or warning with
+    --strict), or a file that cannot be read.
+    """
+    results = [check_file(file, strict=strict) for file in files]
+    if output_format == "json":
+        for result in results:
+            if result.error is not None:
+                click.echo(f"portalctl: error: {result.error}", err=True)
+        document = {"version": 1, "files": [r.to_dict() for r in results]}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            if result.error is not None:
+                click.echo(f"portalctl: error: {result.error}", err=True)
+                continue
+            for diagnostic in result.diagnostics:
+                click.echo(str(diagnostic), err=True)
+            click.echo(result.summary(strict))
+    ctx.exit(ExitCode.OK if all(r.valid for r in results) else ExitCode.INVALID)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"

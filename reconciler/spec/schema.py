@@ -1,0 +1,303 @@
+"""Schema validation of a loaded spec: the only module that imports jsonschema.
+
+jsonschema's own messages (``'primay_color' was unexpected``, ``False is not of type
+'string'``) are written for schema authors. Each validator kind is translated here into a
+message for the person editing portal.yaml, pointing at the offending node (the key, for
+unknown keys), with a hint saying what to write instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from reconciler.model import Diagnostic, Origin, Severity
+from reconciler.spec.yamlload import (
+    YAML12_BOOLEANS,
+    YMap,
+    YNode,
+    YScalar,
+    dotted,
+    lookup,
+    to_python,
+    walk,
+)
+
+Path_ = tuple[str | int, ...]
+
+SCHEMA_RESOURCE = "schemas/portal.schema.json"
+
+#: An API key written into the spec (4Geeks keys: sk_test_... / sk_live_...).
+SECRET_PATTERN = re.compile(r"sk_(?:test|live)_[A-Za-z0-9_\-]+")
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "null",
+}
+
+_REQUIRED_HINTS = {
+    "version": 'add "version: 1" as the first line',
+    "portal": 'add a "portal:" mapping with the settings to manage',
+    "subject": "add a one-line subject",
+}
+
+#: pattern failures, by the name of the key: (message template, hint).
+_PATTERN_MESSAGES = {
+    "primary_color": ('{v} is not a hex colour', 'write #RRGGBB, e.g. "#1662DD"'),
+    "api_url": (
+        "{v} is not an https URL",
+        "use https://host[/path]; plain http is allowed only for localhost, 127.0.0.1 or [::1]",
+    ),
+    "api_key_env": (
+        "{v} is not an environment variable name",
+        "name the variable that holds the key (capitals, digits, _), e.g. ACME_PORTAL_KEY",
+    ),
+    "company_name": ("the company name is blank", "write the name customers should see"),
+    "subject": ("the subject must be a single line", "remove the line break"),
+}
+
+
+@functools.cache
+def schema_text() -> str:
+    """The JSON text of ``portal.schema.json``, read from the installed package data."""
+    return resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+
+
+def load_schema() -> dict[str, Any]:
+    """The spec's JSON Schema (Draft 2020-12) as a fresh dict."""
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like an API key, keeping only its prefix."""
+    return SECRET_PATTERN.sub(lambda m: m.group(0)[:8] + "…", text)
+
+
+def schema_diagnostics(tree: YMap, file: str) -> tuple[list[Diagnostic], set[Path_]]:
+    """Validate ``tree`` against the schema. Returns the diagnostics and the set of paths
+    whose values are invalid (later steps skip them and everything below them)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    validator = Draft202012Validator(load_schema(), format_checker=FormatChecker())
+    found: dict[tuple[str, str, Origin], Diagnostic] = {}
+    bad: set[Path_] = set()
+    for error in validator.iter_errors(to_python(tree)):
+        for diag, path in _explain(error, tree, file):
+            found.setdefault((diag.path, diag.message, diag.origin), diag)
+            bad.add(path)
+    return list(found.values()), bad
+
+
+def tree_checks(tree: YMap, file: str, bad: set[Path_]) -> list[Diagnostic]:
+    """Checks on the raw tree: API keys anywhere, and YAML 1.1 booleans (``yes``/``on``)."""
+    out: list[Diagnostic] = []
+    for path, node in walk(tree):
+        name = path[-1] if path else ""
+        if isinstance(name, str) and SECRET_PATTERN.search(name) and node.key_origin:
+            out.append(_secret(node.key_origin, dotted(path[:-1])))
+            continue
+        if not isinstance(node, YScalar):
+            continue
+        if isinstance(node.value, str) and SECRET_PATTERN.search(node.value):
+            out.append(_secret(node.origin, dotted(path)))
+        elif (
+            isinstance(node.value, bool)
+            and node.plain
+            and node.raw not in YAML12_BOOLEANS
+            and not is_under(path, bad)
+        ):
+            out.append(
+                Diagnostic(
+                    "yaml-boolean", Severity.ERROR, node.origin, dotted(path),
+                    f"{node.raw} is not a boolean in YAML 1.2 (YAML 1.1 reads it as "
+                    f"{str(node.value).lower()})",
+                    "use true or false",
+                )
+            )
+    return out
+
+
+def is_under(path: Path_, bad: Iterable[Path_]) -> bool:
+    """Whether ``path`` is one of ``bad`` or lies below one of them."""
+    return any(path[: len(b)] == b for b in bad)
+
+
+def secret_paths(tree: YMap) -> set[Path_]:
+    """Paths whose key or value looks like an API key (never echoed in messages)."""
+    out: set[Path_] = set()
+    for path, node in walk(tree):
+        name = path[-1] if path else ""
+        if (isinstance(name, str) and SECRET_PATTERN.search(name)) or (
+            isinstance(node, YScalar) and isinstance(node.value, str)
+            and SECRET_PATTERN.search(node.value)
+        ):
+            out.add(path)
+    return out
+
+
+def _secret(origin: Origin, path: str) -> Diagnostic:
+    return Diagnostic(
+        "secret-in-spec", Severity.ERROR, origin, path,
+        "this looks like an API key (sk_test_/sk_live_…); keys must never be in the spec",
+        "remove it, revoke the key if it was committed, and name the environment variable "
+        "that holds it in target.api_key_env",
+    )
+
+
+# --- translating jsonschema errors ---------------------------------------------------------
+
+
+def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]]:
+    path: Path_ = tuple(error.absolute_path)
+    node = lookup(tree, path)
+    kind = error.validator
+    value = error.instance
+
+    def diag(message: str, hint: str | None = None, *, at: Origin | None = None,
+             where: Path_ = path, rule: str = "schema") -> tuple[Diagnostic, Path_]:
+        origin = at or (node.origin if node else Origin(file, 1, 1))
+        return (
+            Diagnostic(rule, Severity.ERROR, origin, dotted(where), redact(message),
+                       redact(hint) if hint else None),
+            path,
+        )
+
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for key in value:
+            if key in allowed:
+                continue
+            child = lookup(tree, (*path, key))
+            match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f'did you mean "{match[0]}"?' if match else "allowed here: " + ", ".join(allowed)
+            at = child.where if child else None
+            message, where = f'unknown key "{key}"', (*path, key)
+            out.append((diag(message, hint, at=at, where=where)[0], where))
+        return out
+    if kind == "required":
+        parent = _entry_origin(node, file)
+        return [
+            (diag(f'missing required key "{key}"', _REQUIRED_HINTS.get(key),
+                  at=parent, where=(*path, key))[0], path)
+            for key in error.validator_value
+            if isinstance(value, dict) and key not in value
+        ]
+    if kind == "oneOf" and all(set(b) == {"required"} for b in error.validator_value):
+        if not isinstance(value, dict):
+            return []  # the type error says it better
+        names = [b["required"][0] for b in error.validator_value]
+        present = [n for n in names if isinstance(value, dict) and n in value]
+        if len(present) > 1:
+            second = lookup(tree, (*path, present[-1]))
+            return [diag(f'set only one of "{present[0]}" and "{present[1]}"',
+                         f'keep {present[1]} for a file, or {present[0]} for inline text',
+                         at=second.where if second else None)]
+        event = path[-1] if path else "event"
+        return [diag(f'missing "{names[0]}" or "{names[1]}"',
+                     f"add body_file: templates/{event}.html, or an inline body",
+                     at=_entry_origin(node, file))]
+    if kind == "type":
+        return [_type_error(error, node, diag)]
+    if kind == "const":
+        return [_const_error(error, path, diag)]
+    if kind == "enum":
+        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        return [diag(f"{describe(value)} is not allowed", f"use one of {options}")]
+    if kind == "pattern":
+        key = next((p for p in reversed(path) if isinstance(p, str)), "")
+        template, hint = _PATTERN_MESSAGES.get(
+            key, ("{v} has the wrong form", f"it must match {error.validator_value}")
+        )
+        return [diag(template.format(v=json.dumps(value)), hint)]
+    if kind == "minLength":
+        return [diag("must not be empty", "write a value, or remove the key")]
+    if kind == "maxLength":
+        return [diag(f"is too long: {len(value)} characters, at most {error.validator_value}",
+                     "shorten it")]
+    if kind == "format":
+        return [diag(f"{json.dumps(value)} is not a valid {error.validator_value}")]
+    return [diag(error.message)]
+
+
+def _entry_origin(node: YNode | None, file: str) -> Origin:
+    if node is None or node.key_origin is None:
+        return Origin(file, 1, 1)
+    return node.key_origin
+
+
+def _type_error(error: Any, node: YNode | None, diag: Any) -> tuple[Diagnostic, Path_]:
+    expected = error.validator_value
+    expected = [expected] if isinstance(expected, str) else list(expected)
+    value = error.instance
+    if (
+        "string" in expected
+        and isinstance(node, YScalar)
+        and node.plain
+        and node.raw.strip() not in ("", "~", "null", "Null", "NULL")
+    ):
+        return diag(  # type: ignore[no-any-return]
+            f"unquoted {node.raw} is read as {describe(value)}, not as text",
+            f'quote it: "{node.raw}"',
+            rule="yaml-unquoted",
+        )
+    want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+    hint = None
+    if expected == ["boolean"] and isinstance(value, str):
+        hint = "write true or false without quotes"
+    elif value is None:
+        hint = "write a value, or remove the key"
+    return diag(f"expected {want}, got {describe(value)}", hint)  # type: ignore[no-any-return]
+
+
+def _const_error(error: Any, path: Path_, diag: Any) -> tuple[Diagnostic, Path_]:
+    const, value = error.validator_value, error.instance
+    if path == ("version",):
+        return diag(  # type: ignore[no-any-return]
+            f"unsupported version {json.dumps(value)}",
+            "write version: 1 (a number, without quotes)" if isinstance(value, str)
+            else "this portalctl reads version: 1",
+        )
+    if const == "default" and isinstance(value, str):
+        close = difflib.get_close_matches(value, ["default"], n=1, cutoff=0.6)
+        prefix = 'did you mean "default"? ' if close else ""
+        return diag(  # type: ignore[no-any-return]
+            f"{json.dumps(value)} is not a template",
+            f'{prefix}write "default" to reset the portal\'s default content, or a mapping '
+            "with subject and body_file",
+        )
+    return diag(  # type: ignore[no-any-return]
+        f"must be {json.dumps(const)}, got {describe(value)}"
+    )
+
+
+def describe(value: Any) -> str:
+    """A value as a reader would name it: ``the boolean false``, ``the text "x"``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
+    if isinstance(value, dt.datetime | dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {json.dumps(shown)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
