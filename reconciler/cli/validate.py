@@ -1,4 +1,7 @@
-"""``portalctl validate FILE... [--strict] [--format text|json]``.
+"""``portalctl validate SPEC... [--strict] [--format text|json]``.
+
+A SPEC is a file, a directory (its ``*.yaml``/``*.yml``) or a glob pattern, as for the
+other fleet commands.
 
 Checks every file (one failing does not stop the others) without contacting any portal.
 text: diagnostics on stderr, one summary line per file on stdout. json: one document on
@@ -56,6 +59,23 @@ class FileResult:
         return out
 
 
+def expand(args: tuple[str, ...]) -> list[str]:
+    """Files to check: directories and unexpanded globs become their spec files; a missing
+    plain file is kept so it is reported as such beside the others."""
+    import glob
+    from pathlib import Path
+
+    from reconciler.fleet import expand_specs
+
+    out: list[str] = []
+    for arg in args:
+        if Path(arg).is_dir() or (not Path(arg).exists() and glob.has_magic(arg)):
+            out.extend(str(p) for p in expand_specs([arg]))
+        else:
+            out.append(arg)
+    return out
+
+
 def check_file(file: str, *, strict: bool) -> FileResult:
     """Validate one spec file; never raises for a bad or missing file."""
     from reconciler.spec import load_spec
@@ -70,7 +90,7 @@ def check_file(file: str, *, strict: bool) -> FileResult:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, required=True, metavar="SPEC...")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (notices never fail).")
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -85,7 +105,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
     Exit codes: 0 all valid (warnings are printed), 3 any error (or warning with
     --strict), or a file that cannot be read.
     """
-    results = [check_file(file, strict=strict) for file in files]
+    results = [check_file(file, strict=strict) for file in expand(files)]
     if output_format == "json":
         for result in results:
             if result.error is not None:

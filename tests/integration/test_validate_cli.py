@@ -260,19 +260,41 @@ def test_missing_file_in_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert files[1]["valid"] is True and files[1]["diagnostics"] == []
 
 
-def test_directory_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, _out, err = validate(capsys, "examples")
+def test_directory_validates_every_spec_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = tmp_path / "portals"
+    shutil.copytree(ROOT / "examples" / "assets", fleet / "assets")
+    shutil.copytree(ROOT / "examples" / "templates", fleet / "templates")
+    example = (ROOT / "examples" / "portal.yaml").read_text(encoding="utf-8")
+    (fleet / "acme.yaml").write_text(example, encoding="utf-8")
+    (fleet / "globex.yml").write_text(example.replace("#1662DD", "#12345"), encoding="utf-8")
+    (fleet / "README.txt").write_text("not a spec\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = validate(capsys, "portals")
     assert rc == 3
-    assert err == (
-        "portalctl: error: examples: is a directory, not a spec file; "
-        "name the portal.yaml file inside it\n"
-    )
+    assert out.splitlines() == [
+        "portals/acme.yaml: valid (0 warnings)",
+        "portals/globex.yml: 1 error, 0 warnings",
+    ]
+    assert err == ('portals/globex.yml:18:20: error: portal.branding.primary_color: '
+                  '"#12345" is not a hex colour; write #RRGGBB, e.g. "#1662DD" [schema]\n')
+
+
+def test_empty_directory_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "portals").mkdir()
+    monkeypatch.chdir(tmp_path)
+    rc, _out, err = validate(capsys, "portals")
+    assert rc == 3
+    assert err == "portalctl: error: portals: no .yaml or .yml files in this directory\n"
 
 
 def test_no_file_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     rc, _out, err = validate(capsys)
     assert rc == 3
-    assert "Missing argument 'FILE...'" in err
+    assert "Missing argument 'SPEC...'" in err
 
 
 def test_api_key_is_never_echoed(capsys: pytest.CaptureFixture[str]) -> None:
