@@ -180,6 +180,8 @@ class Target:
     api_key: Secret = field(repr=False)
     sandbox_db: Path | None = None
     insecure: bool = False
+    #: NAME of the environment variable the key came from (for messages), if any.
+    api_key_env: str | None = None
 
     @property
     def is_sandbox(self) -> bool:

@@ -1,0 +1,378 @@
+"""``PortalClient``: one portal's API over a shared connection pool (see ``session``).
+
+Every request carries the key of its portal in ``X-Api-Key``; the key is never logged.
+Reads are retried on transport failures and 429/502/503/504. Writes are conditional
+(``If-Match``) and, when the answer to a write is lost after it was sent, the client does
+not resend blindly: it re-reads the resource and resends only if it is unchanged, returns
+the re-read if it already holds what was written, and otherwise raises ``ApiUnreachable``
+saying the write may or may not have been applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from reconciler.api import routes
+from reconciler.api.errors import (
+    NOT_SENT,
+    describe_transport_error,
+    error_for_response,
+    unreachable,
+)
+from reconciler.api.retry import parse_retry_after
+from reconciler.errors import ApiError, ApiUnreachable, ReconcilerError
+from reconciler.logs import get_logger
+from reconciler.model import LiveState, LiveTemplate, Target
+
+if TYPE_CHECKING:
+    from reconciler.api.session import ApiSession
+
+T = TypeVar("T")
+log = get_logger("reconciler.api")
+
+
+class _Unchanged:
+    """Verification outcome: the resource still has the ETag the write was based on."""
+
+
+UNCHANGED = _Unchanged()
+
+
+class _AnswerLost(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PortalClient:
+    """One portal's API: reads, conditional writes, errors as ``ReconcilerError``s."""
+
+    def __init__(self, session: ApiSession, target: Target, http: httpx.AsyncClient) -> None:
+        self.target = target
+        self._session = session
+        self._http = http
+        self._where = target.describe()
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def read_state(self) -> LiveState:
+        """Settings and every template, read concurrently."""
+        results = await asyncio.gather(
+            self.get_settings(), self.list_templates(), return_exceptions=True
+        )
+        settings_result, templates_result = results
+        if isinstance(settings_result, BaseException):
+            raise settings_result
+        if isinstance(templates_result, BaseException):
+            raise templates_result
+        settings, etag = settings_result
+        return LiveState(settings=settings, settings_etag=etag, templates=templates_result)
+
+    async def get_settings(self) -> tuple[dict[str, Any], str]:
+        response = await self._read("GET", routes.SETTINGS_PATH, routes.SETTINGS_RESOURCE)
+        return self._settings(response)
+
+    async def list_templates(self) -> dict[str, LiveTemplate]:
+        response = await self._read("GET", routes.TEMPLATES_PATH, "templates")
+        return self._parse(response, "templates", routes.parse_template_list)
+
+    async def get_template(self, event: str) -> LiveTemplate:
+        resource = routes.template_resource(event)
+        response = await self._read("GET", routes.template_path(event), resource)
+        return self._template(response, resource)
+
+    async def get_logo_file(self, logo: Mapping[str, Any]) -> bytes:
+        """Download the live logo (``settings.branding.logo``), checked against its sha256.
+
+        The key is only sent when the logo URL is on the API's own origin; a logo served
+        from another host (a CDN) is fetched without it.
+        """
+        sha = str(logo.get("sha256") or "")
+        url = str(logo.get("url") or routes.logo_file_path(sha))
+        same_origin = routes.same_origin(url, str(self._http.base_url))
+        response = await self._read("GET", url, "logo", auth=same_origin)
+        data = response.content
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ApiError(
+                f"the logo downloaded from {self._where} does not match its sha256 {sha}",
+                status=response.status_code,
+                request_id=response.headers.get("Request-Id"),
+                hint="run the command again; if it persists, re-upload the logo",
+            )
+        return data
+
+    # --- writes ---------------------------------------------------------------------------
+
+    async def patch_settings(
+        self, patch: Mapping[str, Any], *, if_match: str
+    ) -> tuple[dict[str, Any], str]:
+        """Merge-patch (RFC 7396) the settings; returns the new (body, etag)."""
+
+        async def verify() -> tuple[dict[str, Any], str] | _Unchanged | None:
+            body, etag = await self.get_settings()
+            if etag == if_match:
+                return UNCHANGED
+            return (body, etag) if routes.settings_match(body, patch) else None
+
+        return await self._write(
+            "PATCH",
+            routes.SETTINGS_PATH,
+            routes.SETTINGS_RESOURCE,
+            if_match=if_match,
+            parse=self._settings,
+            verify=verify,
+            content=json.dumps(dict(patch)).encode("utf-8"),
+            headers={"Content-Type": routes.MERGE_PATCH},
+        )
+
+    async def put_logo(
+        self, data: bytes, *, content_type: str, filename: str, if_match: str
+    ) -> tuple[dict[str, Any], str]:
+        """Upload the logo (If-Match is the SETTINGS ETag); returns the new settings."""
+        sha = hashlib.sha256(data).hexdigest()
+
+        async def verify() -> tuple[dict[str, Any], str] | _Unchanged | None:
+            body, etag = await self.get_settings()
+            if etag == if_match:
+                return UNCHANGED
+            return (body, etag) if routes.logo_sha256(body) == sha else None
+
+        return await self._write(
+            "PUT",
+            routes.LOGO_PATH,
+            routes.SETTINGS_RESOURCE,
+            if_match=if_match,
+            parse=self._settings,
+            verify=verify,
+            files={routes.LOGO_FORM_FIELD: (filename, data, content_type)},
+        )
+
+    async def delete_logo(self, *, if_match: str) -> tuple[dict[str, Any], str]:
+        """Reset the logo to none; returns the new settings."""
+
+        async def verify() -> tuple[dict[str, Any], str] | _Unchanged | None:
+            body, etag = await self.get_settings()
+            if etag == if_match:
+                return UNCHANGED
+            return (body, etag) if routes.logo_sha256(body) is None else None
+
+        return await self._write(
+            "DELETE",
+            routes.LOGO_PATH,
+            routes.SETTINGS_RESOURCE,
+            if_match=if_match,
+            parse=self._settings,
+            verify=verify,
+        )
+
+    async def put_template(
+        self, event: str, *, subject: str, body: str, if_match: str
+    ) -> LiveTemplate:
+        resource = routes.template_resource(event)
+
+        async def verify() -> LiveTemplate | _Unchanged | None:
+            live = await self.get_template(event)
+            if live.etag == if_match:
+                return UNCHANGED
+            done = not live.is_default and (live.subject, live.body) == (subject, body)
+            return live if done else None
+
+        return await self._write(
+            "PUT",
+            routes.template_path(event),
+            resource,
+            if_match=if_match,
+            parse=lambda response: self._template(response, resource),
+            verify=verify,
+            json=routes.template_request(subject, body),
+        )
+
+    async def delete_template(self, event: str, *, if_match: str) -> LiveTemplate:
+        """Reset a template to the portal's default content; returns it."""
+        resource = routes.template_resource(event)
+
+        async def verify() -> LiveTemplate | _Unchanged | None:
+            live = await self.get_template(event)
+            if live.etag == if_match:
+                return UNCHANGED
+            return live if live.is_default else None
+
+        return await self._write(
+            "DELETE",
+            routes.template_path(event),
+            resource,
+            if_match=if_match,
+            parse=lambda response: self._template(response, resource),
+            verify=verify,
+        )
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    async def _read(
+        self, method: str, path: str, resource: str, *, auth: bool = True
+    ) -> httpx.Response:
+        try:
+            response, attempts = await self._exchange(method, path, resend_if_sent=True, auth=auth)
+        except _AnswerLost as lost:  # pragma: no cover - reads always resend
+            raise unreachable(self._where, lost.reason) from lost
+        return self._check(response, resource, attempts)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        resource: str,
+        *,
+        if_match: str,
+        parse: Callable[[httpx.Response], T],
+        verify: Callable[[], Awaitable[T | _Unchanged | None]],
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        all_headers = {**(headers or {}), **routes.if_match_header(if_match)}
+        uncertain = False
+        for _ in range(self._session.retry.max_attempts):
+            try:
+                response, attempts = await self._exchange(
+                    method, path, resend_if_sent=False, headers=all_headers, **kwargs
+                )
+            except _AnswerLost as lost:
+                outcome = await self._settle(method, resource, lost.reason, verify)
+                if isinstance(outcome, _Unchanged):
+                    uncertain = True
+                    continue  # not applied: resending is safe
+                return outcome
+            if response.status_code == 412 and (uncertain or attempts > 1):
+                # An earlier attempt may have been applied before its answer got lost; if
+                # the resource now holds exactly what we wrote, that attempt was ours.
+                try:
+                    mine = await verify()
+                except ReconcilerError:
+                    mine = None
+                if mine is not None and not isinstance(mine, _Unchanged):
+                    log.debug("api.write_verified", resource=resource, applied=True)
+                    return mine
+            return parse(self._check(response, resource, attempts))
+        raise unreachable(
+            self._where,
+            f"the connection kept dropping during {method} {resource}; it was not applied",
+        )
+
+    async def _settle(
+        self,
+        method: str,
+        resource: str,
+        reason: str,
+        verify: Callable[[], Awaitable[T | _Unchanged | None]],
+    ) -> T | _Unchanged:
+        """After a lost answer: find out from a re-read whether the write happened."""
+        maybe = f"the write may or may not have been applied ({method} {resource})"
+        hint = "run `portalctl plan` to see the portal's current state, then apply again"
+        try:
+            outcome = await verify()
+        except ReconcilerError as exc:
+            raise ApiUnreachable(
+                f"lost the answer from {self._where} ({reason}) and could not re-read "
+                f"{resource}: {exc.message}; {maybe}",
+                hint=hint,
+            ) from exc
+        if outcome is None:
+            raise ApiUnreachable(
+                f"lost the answer from {self._where} ({reason}) and {resource} has since "
+                f"changed in another way; {maybe}",
+                hint=hint,
+            )
+        log.debug("api.write_verified", resource=resource, applied=outcome is not UNCHANGED)
+        return outcome
+
+    async def _exchange(
+        self, method: str, path: str, *, resend_if_sent: bool, auth: bool = True, **kwargs: Any
+    ) -> tuple[httpx.Response, int]:
+        """Send with retries; returns the final response and the number of attempts."""
+        policy = self._session.retry
+        headers = dict(kwargs.pop("headers", {}))
+        if auth:
+            headers.update(routes.auth_headers(self.target.api_key))
+        started = policy.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                reason = describe_transport_error(exc, self._session.timeout)
+                log.debug(
+                    "api.request",
+                    method=method,
+                    path=path,
+                    status=None,
+                    attempt=attempt,
+                    error=reason,
+                )
+                if not isinstance(exc, NOT_SENT) and not resend_if_sent:
+                    raise _AnswerLost(reason) from exc
+                delay = policy.backoff(attempt)
+                if not policy.may_retry(attempt, started, delay):
+                    raise unreachable(self._where, reason) from exc
+                await policy.sleep(delay)
+                continue
+            log.debug(
+                "api.request",
+                method=method,
+                path=path,
+                status=response.status_code,
+                attempt=attempt,
+            )
+            if response.status_code in policy.retry_statuses:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                delay = policy.delay(attempt, retry_after)
+                if policy.may_retry(attempt, started, delay):
+                    await policy.sleep(delay)
+                    continue
+            return response, attempt
+
+    def _check(self, response: httpx.Response, resource: str, attempts: int) -> httpx.Response:
+        if response.is_success:
+            return response
+        raise error_for_response(
+            response,
+            where=self._where,
+            resource=resource,
+            key_env=self.target.api_key_env if not self.target.is_sandbox else None,
+            attempts=attempts,
+        )
+
+    def _parse(self, response: httpx.Response, resource: str, parse: Callable[[Any], T]) -> T:
+        try:
+            return parse(response.json())
+        except ValueError as exc:  # JSONDecodeError and routes.MalformedResponse
+            raise ApiError(
+                f"{self._where} sent an unexpected {resource} body: {exc}",
+                status=response.status_code,
+                request_id=response.headers.get("Request-Id"),
+                hint="the API may have changed; please report it",
+            ) from exc
+
+    def _etag(self, response: httpx.Response, resource: str) -> str:
+        etag: str | None = response.headers.get("ETag")
+        if not etag:
+            raise ApiError(
+                f"{self._where} sent {resource} without an ETag",
+                status=response.status_code,
+                hint="the API may have changed; please report it",
+            )
+        return etag
+
+    def _settings(self, response: httpx.Response) -> tuple[dict[str, Any], str]:
+        body = self._parse(response, routes.SETTINGS_RESOURCE, routes.parse_settings)
+        return body, self._etag(response, routes.SETTINGS_RESOURCE)
+
+    def _template(self, response: httpx.Response, resource: str) -> LiveTemplate:
+        etag = self._etag(response, resource)
+        return self._parse(response, resource, lambda body: routes.parse_template(body, etag))

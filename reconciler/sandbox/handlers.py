@@ -1,0 +1,300 @@
+"""Route handlers of the sandbox: the public contract plus the ``/_sandbox/`` admin routes.
+
+Each write reads, checks and commits without awaiting in between, so concurrent requests
+on the one event loop never interleave inside a write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.sandbox.app import SandboxState
+from reconciler.sandbox.content import (
+    Problem,
+    apply_settings_patch,
+    check_event,
+    default_template,
+    sniff_image,
+    validate_template,
+)
+from reconciler.sandbox.faults import Faults
+
+LOGO_PATH = "/v1/portal/settings/branding/logo"
+MERGE_PATCH = "application/merge-patch+json"
+_FORM_LIMIT = 4 * 1024 * 1024
+
+
+def etag_of(representation: Mapping[str, Any]) -> str:
+    """Strong ETag: the quoted sha256 (128 bits) of the stored representation."""
+    canonical = json.dumps(representation, sort_keys=True, separators=(",", ":"))
+    return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def _state(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+def _tenant(request: Request) -> tuple[str, str]:
+    return request.scope["sandbox.tenant"], request.scope["sandbox.mode"]
+
+
+def _settings_body(request: Request, stored: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(json.dumps(stored))
+    logo = body["branding"].get("logo")
+    if logo is not None:
+        base = str(request.base_url).rstrip("/")
+        body["branding"]["logo"] = {"url": f"{base}{LOGO_PATH}/{logo['sha256']}", **logo}
+    return body
+
+
+def _settings_response(request: Request, stored: Mapping[str, Any]) -> JSONResponse:
+    return JSONResponse(_settings_body(request, stored), headers={"ETag": etag_of(stored)})
+
+
+def _template_response(template: Mapping[str, Any]) -> JSONResponse:
+    return JSONResponse(dict(template), headers={"ETag": etag_of(template)})
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _require_media_type(request: Request, *allowed: str) -> None:
+    if _media_type(request) not in allowed:
+        raise Problem(
+            415,
+            "unsupported_media_type",
+            "Unsupported Media Type",
+            f"send the body as {' or '.join(allowed)}",
+            param="Content-Type",
+        )
+
+
+def _if_match(request: Request, resource: str) -> str:
+    value = request.headers.get("if-match", "").strip()
+    if not value:
+        raise Problem(
+            428,
+            "precondition_required",
+            "Precondition Required",
+            f"writes to {resource} need an If-Match header with the ETag of the last read (or *)",
+            param="If-Match",
+        )
+    return value
+
+
+def _check_precondition(if_match: str, current: str, resource: str) -> None:
+    if if_match == "*":
+        return
+    if current not in (tag.strip() for tag in if_match.split(",")):
+        raise Problem(
+            412,
+            "precondition_failed",
+            "Precondition Failed",
+            f"{resource} has changed since it was read (its ETag is no longer {if_match}); "
+            "read it again",
+            param="If-Match",
+        )
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Problem(
+            400, "invalid_json", "Bad Request", f"the body is not valid JSON: {exc}"
+        ) from exc
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+async def get_settings(request: Request) -> Response:
+    tenant, mode = _tenant(request)
+    return _settings_response(request, _state(request).store.settings(tenant, mode))
+
+
+async def patch_settings(request: Request) -> Response:
+    _require_media_type(request, MERGE_PATCH)
+    if_match = _if_match(request, "settings")
+    patch = await _json(request)
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    current = store.settings(tenant, mode)
+    _check_precondition(if_match, etag_of(current), "settings")
+    wanted = apply_settings_patch(current, patch)
+    unchanged = {k: v for k, v in current.items() if k != "updated_at"}
+    if wanted == unchanged:
+        return _settings_response(request, current)
+    return _settings_response(request, store.save_settings(tenant, wanted))
+
+
+async def put_logo(request: Request) -> Response:
+    _require_media_type(request, "multipart/form-data")
+    if_match = _if_match(request, "settings")
+    try:
+        async with request.form(max_files=4, max_fields=4, max_part_size=_FORM_LIMIT) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise Problem(
+                    422,
+                    "missing_file",
+                    "Unprocessable Content",
+                    "send the logo as the multipart part named 'file'",
+                    param="file",
+                )
+            data = await upload.read()
+    except MultiPartException as exc:
+        raise Problem(400, "invalid_multipart", "Bad Request", exc.message, param="file") from exc
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    current = store.settings(tenant, mode)
+    _check_precondition(if_match, etag_of(current), "settings")
+    content_type, width, height = sniff_image(data)
+    sha = hashlib.sha256(data).hexdigest()
+    logo = current["branding"].get("logo")
+    if logo is not None and logo["sha256"] == sha:
+        return _settings_response(request, current)
+    wanted = json.loads(json.dumps(current))
+    wanted["branding"]["logo"] = {
+        "sha256": sha,
+        "content_type": content_type,
+        "width": width,
+        "height": height,
+        "size": len(data),
+    }
+    stored = store.save_settings(tenant, wanted, logo_blob=(sha, content_type, data))
+    return _settings_response(request, stored)
+
+
+async def delete_logo(request: Request) -> Response:
+    if_match = _if_match(request, "settings")
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    current = store.settings(tenant, mode)
+    _check_precondition(if_match, etag_of(current), "settings")
+    if current["branding"].get("logo") is None:
+        return _settings_response(request, current)
+    wanted = json.loads(json.dumps(current))
+    wanted["branding"]["logo"] = None
+    return _settings_response(request, store.save_settings(tenant, wanted))
+
+
+async def get_logo_file(request: Request) -> Response:
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    store.settings(tenant, mode)
+    blob = store.logo_blob(tenant, request.path_params["sha256"])
+    if blob is None:
+        raise Problem(404, "not_found", "Not Found", "no logo with that sha256", param="sha256")
+    content_type, data = blob
+    return Response(data, media_type=content_type, headers={"Cache-Control": "max-age=31536000"})
+
+
+# --- templates ----------------------------------------------------------------------------
+
+
+def _with_etag(template: Mapping[str, Any]) -> dict[str, Any]:
+    return {**template, "etag": etag_of(template)}
+
+
+async def list_templates(request: Request) -> Response:
+    tenant, mode = _tenant(request)
+    templates = _state(request).store.templates(tenant, mode)
+    return JSONResponse({"data": [_with_etag(t) for t in templates]})
+
+
+async def get_template(request: Request) -> Response:
+    event = request.path_params["event"]
+    check_event(event)
+    tenant, mode = _tenant(request)
+    return _template_response(_state(request).store.template(tenant, mode, event))
+
+
+async def put_template(request: Request) -> Response:
+    event = request.path_params["event"]
+    check_event(event)
+    _require_media_type(request, "application/json")
+    if_match = _if_match(request, f"templates/{event}")
+    payload = await _json(request)
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    current = store.template(tenant, mode, event)
+    _check_precondition(if_match, etag_of(current), f"templates/{event}")
+    subject, body = validate_template(payload)
+    if not current["is_default"] and (current["subject"], current["body"]) == (subject, body):
+        return _template_response(current)
+    saved = store.save_template(
+        tenant, event, subject, body, is_default=False, previous=current["updated_at"]
+    )
+    return _template_response(saved)
+
+
+async def delete_template(request: Request) -> Response:
+    event = request.path_params["event"]
+    check_event(event)
+    if_match = _if_match(request, f"templates/{event}")
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    current = store.template(tenant, mode, event)
+    _check_precondition(if_match, etag_of(current), f"templates/{event}")
+    if current["is_default"]:
+        return _template_response(current)
+    subject, body = default_template(event)
+    saved = store.save_template(
+        tenant, event, subject, body, is_default=True, previous=current["updated_at"]
+    )
+    return _template_response(saved)
+
+
+# --- admin (sandbox only, not part of the contract) ---------------------------------------
+
+
+async def admin_requests(request: Request) -> Response:
+    state = _state(request)
+    if request.method == "DELETE":
+        state.requests.clear()
+        return Response(status_code=204)
+    return JSONResponse({"data": state.requests})
+
+
+async def admin_faults(request: Request) -> Response:
+    state = _state(request)
+    if request.method == "PUT":
+        try:
+            state.faults.replace(Faults.from_json(json.loads(await request.body() or b"{}")))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(state.faults.faults.to_json())
+
+
+async def admin_health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+ROUTES: list[tuple[str, Handler, list[str]]] = [
+    ("/v1/portal/settings", get_settings, ["GET"]),
+    ("/v1/portal/settings", patch_settings, ["PATCH"]),
+    (LOGO_PATH, put_logo, ["PUT"]),
+    (LOGO_PATH, delete_logo, ["DELETE"]),
+    (LOGO_PATH + "/{sha256}", get_logo_file, ["GET"]),
+    ("/v1/notifications/templates", list_templates, ["GET"]),
+    ("/v1/notifications/templates/{event}", get_template, ["GET"]),
+    ("/v1/notifications/templates/{event}", put_template, ["PUT"]),
+    ("/v1/notifications/templates/{event}", delete_template, ["DELETE"]),
+    ("/_sandbox/requests", admin_requests, ["GET", "DELETE"]),
+    ("/_sandbox/faults", admin_faults, ["GET", "PUT"]),
+    ("/_sandbox/health", admin_health, ["GET"]),
+]
