@@ -29,6 +29,22 @@ def write(tmp: Path, text: str, name: str = "portal.yaml") -> Path:
     return path
 
 
+def test_target_block_names_url_and_key_variable(tmp_path: Path) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_text(
+        "version: 1\n"
+        "target:\n"
+        "  api_url: https://api.4geeks.io\n"
+        "  api_key_env: ACME_PORTAL_KEY\n"
+        "portal:\n"
+        "  enabled: true\n",
+        encoding="utf-8",
+    )
+    state, _ = load_spec(spec)
+    assert state.target == TargetSpec("https://api.4geeks.io", "ACME_PORTAL_KEY")
+    assert state.origins["target.api_key_env"] == Origin(str(spec), 4, 3)
+
+
 def errors_of(path: Path, *, strict: bool = False) -> list[str]:
     with pytest.raises(SpecError) as caught:
         load_spec(path, strict=strict)
@@ -49,7 +65,7 @@ def test_example_state() -> None:
             "cancel_subscription": False,
         },
     }
-    assert state.target == TargetSpec("https://api.4geeks.io", "ACME_PORTAL_KEY")
+    assert state.target is None  # the example's target block is commented out
     logo = state.logo
     assert isinstance(logo, DesiredLogo)
     logo_bytes = (ROOT / "examples" / "assets" / "logo.png").read_bytes()

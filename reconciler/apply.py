@@ -1,0 +1,281 @@
+"""Plan + client -> ``ApplyResult``: ordered, conditional writes, then verification.
+
+Safety rules (DESIGN.md, issue 4):
+
+- one write per changed resource: the logo, each template, and ONE settings merge-patch;
+- order: logo first, templates next, the settings PATCH last (``plan.Stage``);
+- every write carries ``If-Match``. The logo lives inside the settings resource, so its write
+  returns the new settings ETag, which the settings PATCH then uses (we chain our own ETag,
+  never a re-read one, so a concurrent writer still gets caught by 412);
+- before writing, local files are re-hashed and (for saved plans) the portal re-read: any
+  moved hash/ETag -> ``StalePlanError`` with zero writes;
+- a failure once writing has begun -> ``PartialApplyError`` listing what was and was not
+  applied: exit 5, or exit 4 when the cause is a conflict (412: someone else changed that
+  resource, so the answer is to plan again). A conflict at the very first write is re-raised
+  as is (exit 4): nothing was applied;
+- after the writes the portal is read again and compared with the desired state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import (
+    ConflictError,
+    ExitCode,
+    PartialApplyError,
+    ReconcilerError,
+    StalePlanError,
+    UsageError,
+)
+from reconciler.logs import get_logger
+from reconciler.model import DesiredLogo, DesiredTemplate, LiveState
+from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
+
+if TYPE_CHECKING:
+    from reconciler.api import PortalClient
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class WriteStep:
+    """One API write: every change of one resource, in execution order."""
+
+    resource: str
+    stage: Stage
+    changes: tuple[Change, ...]
+
+    @property
+    def action(self) -> Action:
+        return self.changes[0].action
+
+    @property
+    def titles(self) -> list[str]:
+        return [c.title for c in self.changes]
+
+
+@dataclass
+class ApplyResult:
+    """What apply did: the steps written (in order) and whether the portal now matches."""
+
+    plan: Plan
+    written: list[WriteStep] = field(default_factory=list)
+    verified: bool = False
+
+    @property
+    def applied(self) -> list[Change]:
+        return [c for step in self.written for c in step.changes]
+
+    def summary_line(self) -> str:
+        if not self.plan.changes:
+            return "No changes. Nothing was written."
+        counts = {a: 0 for a in Action}
+        for change in self.applied:
+            counts[change.action] += 1
+        return (
+            f"Apply complete: {counts[Action.UPDATE]} changed, {counts[Action.UPLOAD]} "
+            f"uploaded, {counts[Action.RESET]} reset ({len(self.written)} "
+            f"write{'s' if len(self.written) != 1 else ''})."
+        )
+
+
+def write_steps(plan: Plan) -> list[WriteStep]:
+    """Group the plan's changes into writes, one per resource, in execution order."""
+    steps: list[WriteStep] = []
+    for change in sorted(plan.changes, key=Change.sort_key):
+        if steps and steps[-1].resource == change.resource:
+            last = steps[-1]
+            steps[-1] = WriteStep(last.resource, last.stage, (*last.changes, change))
+        else:
+            steps.append(WriteStep(change.resource, change.stage, (change,)))
+    return steps
+
+
+def refuse_disruptive(plan: Plan) -> None:
+    """UsageError (exit 3) naming every disruptive change; call unless --allow-disruptive."""
+    risky = plan.disruptive
+    if not risky:
+        return
+    names = "; ".join(f"{c.title} ({c.reason})" for c in risky)
+    raise UsageError(
+        f"refusing to apply {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}: "
+        f"{names}",
+        hint="review them, then run apply again with --allow-disruptive (alias --force)",
+    )
+
+
+def check_files(plan: Plan) -> None:
+    """StalePlanError when a local file the plan uses is missing or its sha256 moved."""
+    for path, sha in sorted(plan.files.items()):
+        local = _local_file(plan, path)
+        try:
+            data = local.read_bytes()
+        except OSError as exc:
+            raise StalePlanError(
+                f"the plan is stale: {path} (used by {plan.spec}) cannot be read "
+                f"({exc.strerror}); it existed when the plan was made",
+                resource=path,
+            ) from exc
+        now = hashlib.sha256(data).hexdigest()
+        if now != sha:
+            raise StalePlanError(
+                f"the plan is stale: {path} changed since the plan was made "
+                f"(sha256 {sha[:12]} -> {now[:12]})",
+                resource=path,
+            )
+
+
+def _local_file(plan: Plan, path: str) -> Path:
+    desired = plan.desired
+    if isinstance(desired.logo, DesiredLogo) and desired.logo.file.path == path:
+        return desired.logo.file.abs_path
+    for tpl in desired.templates.values():
+        if isinstance(tpl, DesiredTemplate) and tpl.body_file and tpl.body_file.path == path:
+            return tpl.body_file.abs_path
+    return desired.spec_path.parent / path
+
+
+def check_etags(plan: Plan, live: LiveState) -> None:
+    """StalePlanError when a resource the plan depends on changed since it was read."""
+    now = live.etags()
+    for resource in plan.managed_resources():
+        then = plan.etags.get(resource)
+        if then is None:
+            continue
+        if now.get(resource) != then:
+            raise StalePlanError(
+                f"the plan is stale: {resource} changed on the portal since the plan was made "
+                f"(ETag {then} -> {now.get(resource)})",
+                resource=resource,
+            )
+
+
+def settings_patch(changes: tuple[Change, ...]) -> dict[str, Any]:
+    """One JSON merge-patch (RFC 7396) holding every changed settings field."""
+    patch: dict[str, Any] = {}
+    for change in changes:
+        assert change.field is not None
+        *parents, leaf = change.field.split(".")
+        node = patch
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = change.after
+    return patch
+
+
+async def apply_plan(
+    plan: Plan,
+    client: PortalClient,
+    *,
+    allow_disruptive: bool = False,
+    live: LiveState | None = None,
+    on_write: Callable[[WriteStep], None] | None = None,
+) -> ApplyResult:
+    """Apply ``plan`` through ``client`` and verify the result.
+
+    ``live``: the state the plan was just computed from (apply SPEC); when None (a saved
+    plan) the portal is re-read and every ETag the plan depends on must be unchanged.
+    """
+    result = ApplyResult(plan)
+    if not allow_disruptive:
+        refuse_disruptive(plan)
+    check_files(plan)
+    if live is None:
+        live = await client.read_state()
+        check_etags(plan, live)
+    steps = write_steps(plan)
+    if not steps:
+        log.info("apply.nothing", spec=plan.spec)
+        result.verified = True
+        return result
+    etags = dict(live.etags())
+    for index, step in enumerate(steps):
+        try:
+            await _write(step, plan, client, etags)
+        except ReconcilerError as exc:
+            log.info("apply.failed", resource=step.resource, error=str(exc))
+            if index == 0 and isinstance(exc, ConflictError):
+                raise  # nothing written: a plain conflict (exit 4), e.g. 412 on the first write
+            partial = PartialApplyError(
+                exc,
+                applied=[t for s in result.written for t in s.titles],
+                not_applied=[t for s in steps[index:] for t in s.titles],
+            )
+            if isinstance(exc, ConflictError):
+                # Someone else changed a resource: exit 4 ("plan again"), lists still printed.
+                partial.exit_code = ExitCode.CONFLICT
+            raise partial from exc
+        result.written.append(step)
+        if on_write is not None:
+            on_write(step)
+    after = await client.read_state()
+    left = compute_plan(plan.desired, after, target=plan.target, target_url=plan.target_url)
+    if left.changes:
+        names = ", ".join(c.title for c in left.changes)
+        raise ReconcilerError(
+            f"apply finished but the portal does not match {plan.spec}: still different: {names}",
+            hint="another writer may have changed it, or the API altered a value; run "
+            "`portalctl plan` to see the difference",
+        )
+    result.verified = True
+    log.info("apply.verified", writes=len(result.written))
+    return result
+
+
+async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[str, str]) -> None:
+    desired = plan.desired
+    if step.resource == LOGO:
+        if step.action is Action.RESET:
+            _, etag = await client.delete_logo(if_match=etags[SETTINGS])
+        else:
+            logo = desired.logo
+            assert isinstance(logo, DesiredLogo)
+            data = _read_checked(logo, plan)
+            _, etag = await client.put_logo(
+                data,
+                content_type=logo.content_type,
+                filename=logo.file.abs_path.name,
+                if_match=etags[SETTINGS],
+            )
+        etags[SETTINGS] = etag
+    elif step.resource == SETTINGS:
+        patch = settings_patch(step.changes)
+        _, etag = await client.patch_settings(patch, if_match=etags[SETTINGS])
+        etags[SETTINGS] = etag
+    else:
+        event = step.resource.split("/", 1)[1]
+        if step.action is Action.RESET:
+            tpl = await client.delete_template(event, if_match=etags[step.resource])
+        else:
+            want = desired.templates[event]
+            assert isinstance(want, DesiredTemplate)
+            tpl = await client.put_template(
+                event, subject=want.subject, body=want.body, if_match=etags[step.resource]
+            )
+        etags[step.resource] = tpl.etag
+    log.info(
+        "apply.write",
+        resource=step.resource,
+        action=step.action.value,
+        fields=[c.field for c in step.changes if c.field] or None,
+    )
+
+
+def _read_checked(logo: DesiredLogo, plan: Plan) -> bytes:
+    try:
+        data = logo.file.abs_path.read_bytes()
+    except OSError as exc:
+        raise StalePlanError(
+            f"{logo.file.path}: cannot read the logo ({exc.strerror})", resource=logo.file.path
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != logo.file.sha256:
+        raise StalePlanError(
+            f"the plan is stale: {logo.file.path} changed while applying {plan.spec}",
+            resource=logo.file.path,
+        )
+    return data

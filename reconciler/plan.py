@@ -1,0 +1,506 @@
+"""Desired + live -> ``Plan``: the ordered list of ``Change``s that would make the portal match.
+
+Modelled on octoDNS's Plan/Change: every change holds both sides, the plan sorts, counts and
+serialises itself, and knows which of its changes are disruptive. ``Plan.to_dict()`` is the one
+source for the JSON output, the plan file and its checksum (files are read and written by
+``reconciler.reconcile.save_plan`` / ``load_plan``).
+
+Ownership: only what ``DesiredState`` names is compared. Read-only live fields (portal_url,
+updated_at, logo url/width/height/...) are never compared.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.diff import MISSING, diff_tree, normalise_text, text_diff
+from reconciler.errors import ApiError, UsageError
+from reconciler.model import (
+    RESET,
+    DesiredLogo,
+    DesiredState,
+    DesiredTemplate,
+    LiveState,
+    LocalFile,
+    Origin,
+    ResetToDefault,
+    TargetSpec,
+)
+
+#: Version of the plan file / JSON format written by ``Plan.to_dict()``.
+PLAN_FORMAT_VERSION = 1
+
+SETTINGS = "settings"
+LOGO = "settings/logo"
+
+
+def template_resource(event: str) -> str:
+    return f"templates/{event}"
+
+
+class Stage(enum.IntEnum):
+    """Which write a change belongs to; the value is the execution order.
+
+    The logo goes first (its write also moves the settings ETag, which the PATCH then
+    chains), templates next, and the one settings PATCH last, so that a PATCH disabling
+    the portal never runs before the content it would hide is in place.
+    """
+
+    LOGO = 1
+    TEMPLATES = 2
+    SETTINGS = 3
+
+
+class Action(enum.Enum):
+    """What a change does. ``symbol`` is the Terraform-like mark used by the renderers."""
+
+    UPDATE = "update"
+    UPLOAD = "upload"
+    RESET = "reset"
+
+    @property
+    def symbol(self) -> str:
+        return {"update": "~", "upload": "+", "reset": "-"}[self.value]
+
+
+#: settings field -> why turning it off (to False) is disruptive.
+DISRUPTIVE_WHEN_FALSE: dict[str, str] = {
+    "enabled": "disables the portal: every portal link already sent in emails stops working, "
+    "and the portal URL may change when it is enabled again",
+    "permissions.update_payment_methods": "customers can no longer update their payment "
+    "method, so a failed payment cannot be fixed from the portal",
+    "permissions.download_invoices": "customers can no longer download their invoices",
+    "permissions.view_payment_history": "customers can no longer see their payment history",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the spec and the portal, with both sides.
+
+    ``resource`` is ``settings``, ``settings/logo`` or ``templates/<event>``; ``field`` is
+    the dotted settings path (``branding.primary_color``) for settings changes, else None.
+    ``before``/``after`` are JSON values: the live and desired value of a settings field;
+    ``{"subject", "is_default"}`` / ``{"subject"}`` for templates (the body as
+    ``body_diff``, a unified diff); logo metadata for the logo (``after`` None on reset).
+    """
+
+    resource: str
+    action: Action
+    stage: Stage
+    field: str | None
+    before: Any
+    after: Any
+    disruptive: bool = False
+    reason: str | None = None
+    origin: Origin | None = None
+    body_diff: str | None = None
+
+    @property
+    def title(self) -> str:
+        """Short human name, used in progress lines and PartialApplyError lists."""
+        name = f"{self.resource} {self.field}" if self.field else self.resource
+        return f"{self.action.value} {name}"
+
+    def sort_key(self) -> tuple[int, str, int, str]:
+        # Within the settings PATCH, show a portal disable last: it is the riskiest line.
+        disabling = int(self.field == "enabled" and self.after is False)
+        return (self.stage.value, self.resource, disabling, self.field or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "action": self.action.value,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+            "disruptive": self.disruptive,
+            "reason": self.reason,
+            "origin": _origin_to_dict(self.origin),
+            "body_diff": self.body_diff,
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        resource = str(data["resource"])
+        if resource == SETTINGS:
+            stage = Stage.SETTINGS
+        elif resource == LOGO:
+            stage = Stage.LOGO
+        else:
+            stage = Stage.TEMPLATES
+        return cls(
+            resource=resource,
+            action=Action(data["action"]),
+            stage=stage,
+            field=data.get("field"),
+            before=data.get("before"),
+            after=data.get("after"),
+            disruptive=bool(data.get("disruptive", False)),
+            reason=data.get("reason"),
+            origin=_origin_from_dict(data.get("origin")),
+            body_diff=data.get("body_diff"),
+        )
+
+
+def _origin_to_dict(origin: Origin | None) -> dict[str, Any] | None:
+    if origin is None:
+        return None
+    return {"file": origin.file, "line": origin.line, "col": origin.col}
+
+
+def _origin_from_dict(data: Any) -> Origin | None:
+    if not isinstance(data, Mapping):
+        return None
+    return Origin(str(data["file"]), int(data["line"]), int(data["col"]))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything needed to show, check and apply one reconciliation, and nothing secret.
+
+    ``desired`` is the spec as loaded (so apply needs no second read of portal.yaml);
+    ``etags`` the ETag of every resource read; ``files`` the sha256 of every local file the
+    spec uses. Serialise with ``to_dict()`` (never hand-build the JSON elsewhere).
+    """
+
+    target: str
+    target_url: str | None
+    spec: str
+    changes: tuple[Change, ...]
+    etags: Mapping[str, str]
+    desired: DesiredState
+    created_at: str = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
+    )
+    version: str = __version__
+
+    @property
+    def files(self) -> dict[str, str]:
+        return self.desired.files
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def disruptive(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.disruptive)
+
+    def counts(self) -> dict[str, int]:
+        out = {action.value: 0 for action in Action}
+        for change in self.changes:
+            out[change.action.value] += 1
+        return out
+
+    def managed_resources(self) -> list[str]:
+        """Resources whose state this plan depends on (their ETags must not move)."""
+        out: list[str] = []
+        if self.desired.settings or self.desired.logo is not None:
+            out.append(SETTINGS)
+        out.extend(template_resource(event) for event in sorted(self.desired.templates))
+        return out
+
+    def summary_line(self) -> str:
+        if not self.changes:
+            return f"No changes. The portal matches {_basename(self.spec)}."
+        c = self.counts()
+        return f"Plan: {c['update']} to change, {c['upload']} to upload, {c['reset']} to reset."
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON data: the one source for ``--format json``, plan files, checksum."""
+        body: dict[str, Any] = {
+            "format_version": PLAN_FORMAT_VERSION,
+            "portalctl_version": self.version,
+            "created_at": self.created_at,
+            "target": {"description": self.target, "url": self.target_url},
+            "spec": self.spec,
+            "has_changes": self.has_changes,
+            "summary": {**self.counts(), "disruptive": len(self.disruptive)},
+            "changes": [c.to_dict() for c in self.changes],
+            "etags": dict(sorted(self.etags.items())),
+            "files": dict(sorted(self.files.items())),
+            "desired": desired_to_dict(self.desired),
+        }
+        body["checksum"] = _checksum(body)
+        return body
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan") -> Plan:
+        """Rebuild a plan; raises UsageError on a wrong format version or checksum."""
+        return _plan_from_dict(data, source=source)
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def compute_plan(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    target: str,
+    target_url: str | None = None,
+    created_at: str | None = None,
+) -> Plan:
+    """Compare ``desired`` with ``live`` and return the plan (changes in execution order)."""
+    changes: list[Change] = []
+    changes.extend(_logo_changes(desired, live))
+    changes.extend(_template_changes(desired, live))
+    changes.extend(_settings_changes(desired, live))
+    changes.sort(key=Change.sort_key)
+    extra: dict[str, Any] = {"created_at": created_at} if created_at else {}
+    return Plan(
+        target=target,
+        target_url=target_url,
+        spec=str(desired.spec_path),
+        changes=tuple(changes),
+        etags=live.etags(),
+        desired=desired,
+        **extra,
+    )
+
+
+def _origin(desired: DesiredState, dotted: str) -> Origin | None:
+    return desired.origins.get(dotted)
+
+
+def _settings_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    out: list[Change] = []
+    for diff in diff_tree(live.settings, desired.settings):
+        before = None if diff.before is MISSING else diff.before
+        reason = DISRUPTIVE_WHEN_FALSE.get(diff.dotted)
+        disruptive = reason is not None and diff.after is False and before is not False
+        out.append(
+            Change(
+                resource=SETTINGS,
+                action=Action.UPDATE,
+                stage=Stage.SETTINGS,
+                field=diff.dotted,
+                before=before,
+                after=diff.after,
+                disruptive=disruptive,
+                reason=reason if disruptive else None,
+                origin=_origin(desired, f"portal.{diff.dotted}"),
+            )
+        )
+    return out
+
+
+def _logo_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    want = desired.logo
+    have = live.logo
+    before = (
+        {"sha256": have.get("sha256"), "content_type": have.get("content_type")}
+        if have is not None
+        else None
+    )
+    origin = _origin(desired, "portal.branding.logo")
+    if want is RESET:
+        if have is None:
+            return []
+        return [Change(LOGO, Action.RESET, Stage.LOGO, None, before, None, origin=origin)]
+    if not isinstance(want, DesiredLogo):
+        return []
+    if have is not None and str(have.get("sha256", "")).lower() == want.file.sha256.lower():
+        return []
+    after = {
+        "file": want.file.path,
+        "sha256": want.file.sha256,
+        "content_type": want.content_type,
+        "size": want.file.size,
+    }
+    return [Change(LOGO, Action.UPLOAD, Stage.LOGO, None, before, after, origin=origin)]
+
+
+def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    out: list[Change] = []
+    for event in sorted(desired.templates):
+        want = desired.templates[event]
+        have = live.templates.get(event)
+        resource = template_resource(event)
+        if have is None:
+            raise ApiError(
+                f"the portal did not return the template {resource!r}",
+                hint="the API should list every notification event; check the API version",
+            )
+        origin = _origin(desired, f"portal.notifications.{event}")
+        before = {"subject": have.subject, "is_default": have.is_default}
+        if want is RESET:
+            if not have.is_default:
+                out.append(
+                    Change(
+                        resource,
+                        Action.RESET,
+                        Stage.TEMPLATES,
+                        None,
+                        before,
+                        {"is_default": True},
+                        origin=origin,
+                    )
+                )
+            continue
+        if not isinstance(want, DesiredTemplate):
+            continue
+        new_body = normalise_text(want.body)
+        old_body = normalise_text(have.body)
+        if want.subject == have.subject and new_body == old_body:
+            continue
+        tofile = want.body_file.path if want.body_file is not None else f"{event} (inline body)"
+        out.append(
+            Change(
+                resource,
+                Action.UPDATE,
+                Stage.TEMPLATES,
+                None,
+                before,
+                {"subject": want.subject},
+                origin=origin,
+                body_diff=text_diff(old_body, new_body, fromfile=f"live {resource}", tofile=tofile)
+                or None,
+            )
+        )
+    return out
+
+
+# --- plan files: (de)serialisation -----------------------------------------------------------
+#
+# The logo is NOT embedded: the plan records its path (relative to the spec) and sha256, and
+# apply re-reads the file and refuses the plan if the hash moved. Template bodies ARE embedded
+# (they are small and are what the reviewer saw in the diff); their files' hashes are checked
+# too, so a plan never applies content that differs from the repository it was made from.
+
+
+def _checksum(body: Mapping[str, Any]) -> str:
+    import hashlib
+    import json
+
+    data = {k: v for k, v in body.items() if k != "checksum"}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _file_to_dict(local: LocalFile) -> dict[str, Any]:
+    return {"path": local.path, "sha256": local.sha256, "size": local.size}
+
+
+def _file_from_dict(data: Mapping[str, Any], spec_dir: Path) -> LocalFile:
+    path = str(data["path"])
+    return LocalFile(path, spec_dir / path, str(data["sha256"]), int(data["size"]))
+
+
+def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
+    """The desired state as JSON data (logo/template: absent = unmanaged, "default" = reset)."""
+    out: dict[str, Any] = {
+        "target": None
+        if desired.target is None
+        else {"api_url": desired.target.api_url, "api_key_env": desired.target.api_key_env},
+        "settings": _plain(desired.settings),
+        "templates": {},
+    }
+    if isinstance(desired.logo, ResetToDefault):
+        out["logo"] = "default"
+    elif isinstance(desired.logo, DesiredLogo):
+        out["logo"] = {
+            **_file_to_dict(desired.logo.file),
+            "content_type": desired.logo.content_type,
+            "width": desired.logo.width,
+            "height": desired.logo.height,
+        }
+    for event in sorted(desired.templates):
+        tpl = desired.templates[event]
+        if isinstance(tpl, DesiredTemplate):
+            out["templates"][event] = {
+                "subject": tpl.subject,
+                "body": tpl.body,
+                "body_file": None if tpl.body_file is None else _file_to_dict(tpl.body_file),
+            }
+        else:
+            out["templates"][event] = "default"
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
+    spec_path = Path(spec)
+    spec_dir = spec_path.parent
+    target = data.get("target")
+    logo_data = data.get("logo")
+    logo: DesiredLogo | ResetToDefault | None = None
+    if logo_data == "default":
+        logo = RESET
+    elif isinstance(logo_data, Mapping):
+        logo = DesiredLogo(
+            _file_from_dict(logo_data, spec_dir),
+            str(logo_data["content_type"]),
+            logo_data.get("width"),
+            logo_data.get("height"),
+        )
+    templates: dict[str, DesiredTemplate | ResetToDefault] = {}
+    for event, tpl in dict(data.get("templates") or {}).items():
+        if tpl == "default":
+            templates[event] = RESET
+            continue
+        body_file = tpl.get("body_file")
+        templates[event] = DesiredTemplate(
+            event,
+            str(tpl["subject"]),
+            str(tpl["body"]),
+            None if body_file is None else _file_from_dict(body_file, spec_dir),
+        )
+    return DesiredState(
+        spec_path=spec_path,
+        settings=dict(data.get("settings") or {}),
+        logo=logo,
+        templates=templates,
+        target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
+    )
+
+
+def _plan_from_dict(data: Mapping[str, Any], *, source: str) -> Plan:
+    if not isinstance(data, Mapping) or "format_version" not in data:
+        raise UsageError(f"{source}: not a portalctl plan file (no format_version)")
+    version = data["format_version"]
+    if version != PLAN_FORMAT_VERSION:
+        raise UsageError(
+            f"{source}: plan format_version {version!r} is not supported by portalctl "
+            f"{__version__} (it reads version {PLAN_FORMAT_VERSION})",
+            hint="make the plan again with this portalctl version",
+        )
+    if data.get("checksum") != _checksum(data):
+        raise UsageError(
+            f"{source}: the plan file was modified or is corrupt (checksum mismatch)",
+            hint="plan files must not be edited; make the plan again with `portalctl plan --out`",
+        )
+    try:
+        spec = str(data["spec"])
+        target = data["target"]
+        return Plan(
+            target=str(target["description"]),
+            target_url=target.get("url"),
+            spec=spec,
+            changes=tuple(Change.from_dict(c) for c in data["changes"]),
+            etags=dict(data["etags"]),
+            desired=desired_from_dict(data["desired"], spec),
+            created_at=str(data["created_at"]),
+            version=str(data["portalctl_version"]),
+        )
+    except KeyError as exc:
+        raise UsageError(f"{source}: not a valid portalctl plan file (no {exc} field)") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{source}: not a valid portalctl plan file ({exc})") from exc
