@@ -64,7 +64,9 @@ def want_json(log_format: str) -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def configure(level: str = "warning", log_format: str = "auto", stream: TextIO | None = None) -> None:
+def configure(
+    level: str = "warning", log_format: str = "auto", stream: TextIO | None = None
+) -> None:
     """Configure structlog (and stdlib logging, for uvicorn) once per process."""
     stream = stream or sys.stderr
     numeric = getattr(logging, level.upper(), logging.WARNING)

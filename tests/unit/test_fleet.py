@@ -23,7 +23,7 @@ def make(tmp_path: Path, *names: str) -> list[Path]:
 
 
 def test_expand_specs_files_dirs_globs_deduplicated(tmp_path: Path) -> None:
-    a, b, _txt = make(tmp_path, "portals/b.yaml", "portals/a.yml", "portals/notes.txt")
+    b, _a, _txt = make(tmp_path, "portals/b.yaml", "portals/a.yml", "portals/notes.txt")
     single = make(tmp_path, "one.yaml")[0]
     got = expand_specs([str(tmp_path / "portals"), str(single), str(tmp_path / "portals/*.yaml")])
     assert got == [b.parent / "a.yml", b.parent / "b.yaml", single]
@@ -32,9 +32,11 @@ def test_expand_specs_files_dirs_globs_deduplicated(tmp_path: Path) -> None:
 def test_expand_specs_errors_name_the_argument(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         expand_specs([str(tmp_path / "missing.yaml")])
-    assert str(err.value) == f"{tmp_path}/missing.yaml: no such file; check the path to your portal.yaml"
+    assert str(err.value) == (
+        f"{tmp_path}/missing.yaml: no such file; check the path to your portal.yaml"
+    )
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UsageError, match="no .yaml or .yml files in this directory"):
+    with pytest.raises(UsageError, match=r"no \.yaml or \.yml files in this directory"):
         expand_specs([str(tmp_path / "empty")])
     with pytest.raises(UsageError, match="no file matches this pattern"):
         expand_specs([str(tmp_path / "*.yaml")])
