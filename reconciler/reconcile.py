@@ -1,14 +1,16 @@
 """The core functions behind ``plan``, ``apply``, ``drift`` and ``export``.
 
 The CLI parses flags, calls these, renders and maps results to exit codes; everything that
-talks to the portal runs here, inside one ``ApiSession`` per call. Each function handles ONE
-portal, so a fleet runner can call it once per spec.
+talks to the portal runs here, inside one ``ApiSession`` per call. ``plan_spec``, ``apply``
+and ``export`` handle ONE portal; ``plan_fleet`` and ``apply_fleet`` run them for many
+portals at once (``reconciler.fleet``), sharing ONE ``ApiSession`` (one pool per API host).
 """
 
 from __future__ import annotations
 
+import glob
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +18,12 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import UsageError
 from reconciler.logs import get_logger
-from reconciler.model import Diagnostic, LiveState, Target, TargetSpec
+from reconciler.model import Diagnostic, LiveState, Secret, Target, TargetSpec
 
 if TYPE_CHECKING:
     from reconciler.api import ApiSession
     from reconciler.apply import ApplyResult, WriteStep
+    from reconciler.fleet import FleetResult, Progress
     from reconciler.model import DesiredState
     from reconciler.plan import Plan
 
@@ -53,7 +56,9 @@ class Connection:
             spec_target=spec_target,
             api_url=self.api_url,
             insecure=self.insecure,
-            env=dict(os.environ) if self.env is None else self.env,
+            # os.environ itself, not a copy: a fleet resolves once per portal, and copying
+            # an environment holding one key per portal made resolving quadratic.
+            env=os.environ if self.env is None else self.env,
         )
 
 
@@ -197,3 +202,178 @@ def looks_like_plan_file(path: Path) -> bool:
     except json.JSONDecodeError:
         return False
     return isinstance(data, dict) and "format_version" in data and "desired" in data
+
+
+# --- fleets: many portals in one run ----------------------------------------------------------
+
+#: Suffix of the plan files ``plan SPEC... --out DIR`` writes (``<spec stem>.plan.json``).
+PLAN_SUFFIX = ".plan.json"
+
+
+def single_spec(args: Sequence[str]) -> Path | None:
+    """The one spec named by ``args`` when it is a single plain path (not a directory or a
+    pattern): the commands then keep their one-portal behaviour exactly. None otherwise."""
+    if not args:
+        return Path("portal.yaml")
+    if len(args) != 1:
+        return None
+    path = Path(args[0])
+    if path.is_dir() or (glob.has_magic(args[0]) and not path.exists()):
+        return None
+    return path
+
+
+def expand_apply_sources(args: Sequence[str]) -> tuple[list[Path], bool]:
+    """What ``apply`` was given: (files, True) for saved plans, (files, False) for specs.
+
+    A directory holding ``*.plan.json`` files (as ``plan --out DIR`` writes) stands for
+    those plans; any other argument is expanded like a spec (``fleet.expand_specs``). Plans
+    and specs cannot be mixed in one run.
+    """
+    from reconciler.fleet import expand_specs
+
+    files: list[Path] = []
+    for arg in args:
+        path = Path(arg)
+        plans = sorted(path.glob(f"*{PLAN_SUFFIX}")) if path.is_dir() else []
+        files.extend(p for p in plans if p.is_file())
+        if not plans:
+            files.extend(expand_specs([arg]))
+    unique = list(dict.fromkeys(files))
+    kinds = {looks_like_plan_file(p) for p in unique}
+    if len(kinds) > 1:
+        plans_given = [str(p) for p in unique if looks_like_plan_file(p)]
+        raise UsageError(
+            f"apply was given both plan files ({', '.join(plans_given[:3])}"
+            f"{', ...' if len(plans_given) > 3 else ''}) and specs",
+            hint="apply either saved plans (`portalctl apply plans/`) or specs, not both at once",
+        )
+    return unique, kinds == {True}
+
+
+def plan_file_names(specs: Sequence[Path]) -> dict[Path, str]:
+    """``<spec stem>.plan.json`` per spec; stems shared by several specs (``a/portal.yaml``,
+    ``b/portal.yaml``) are told apart by their folders (``a-portal.plan.json``)."""
+    stems: dict[str, list[Path]] = {}
+    for spec in specs:
+        stems.setdefault(spec.stem, []).append(spec)
+    names: dict[Path, str] = {}
+    for stem, group in stems.items():
+        if len(group) == 1:
+            names[group[0]] = stem + PLAN_SUFFIX
+            continue
+        resolved = [p.resolve() for p in group]
+        common = Path(os.path.commonpath([str(p.parent) for p in resolved]))
+        for spec, full in zip(group, resolved, strict=True):
+            rel = full.relative_to(common).with_suffix("")
+            names[spec] = "-".join(rel.parts) + PLAN_SUFFIX
+    return names
+
+
+async def plan_fleet(
+    specs: Sequence[Path],
+    conn: Connection,
+    *,
+    parallelism: int = 8,
+    progress: Progress | None = None,
+    targets: dict[Path, Target] | None = None,
+) -> FleetResult[Planned]:
+    """Load, resolve and plan every spec, at most ``parallelism`` at once, over ONE session.
+
+    A portal's failure (invalid spec, missing key, API error) is its outcome's ``error``;
+    the others go on. ``targets`` (if given) receives each spec's resolved target, so a
+    failed portal can still be named with where it points.
+    """
+    from reconciler.api import ApiSession
+    from reconciler.fleet import run_fleet
+
+    seen = targets if targets is not None else {}
+    async with ApiSession() as session:
+
+        async def job(spec: Path) -> Planned:
+            desired, diagnostics = load(spec)
+            target = conn.resolve(desired.target)
+            seen[spec] = target
+            return await plan_spec(desired, target, diagnostics=diagnostics, session=session)
+
+        return await run_fleet(specs, job, parallelism=parallelism, progress=progress)
+
+
+@dataclass(frozen=True)
+class ApplyItem:
+    """One portal to apply in a fleet: ``live`` is the state its plan was just made from
+    (apply SPEC), or None for a saved plan (re-read; every ETag must be unchanged)."""
+
+    source: Path
+    plan: Plan
+    target: Target
+    live: LiveState | None = None
+
+
+def load_saved_plan(path: Path, conn: Connection) -> ApplyItem:
+    """A saved plan file and the portal it must be applied to (UsageError when the
+    current target is another portal than the one it was made for)."""
+    the_plan = load_plan(path)
+    target = conn.resolve(the_plan.desired.target)
+    check_plan_target(the_plan, target)
+    return ApplyItem(path, the_plan, target)
+
+
+def check_distinct_portals(items: Sequence[ApplyItem]) -> None:
+    """UsageError when two items would write to the same portal (same URL or sandbox file
+    and same key): their writes would fight, and the second would undo the first."""
+    owner: dict[tuple[str, Secret], Path] = {}
+    for item in items:
+        where = item.target.url or f"sandbox:{Path(item.target.sandbox_db or '').resolve()}"
+        key = (where.rstrip("/"), item.target.api_key)
+        other = owner.get(key)
+        if other is not None and other != item.source:
+            raise UsageError(
+                f"{other} and {item.source} both target the same portal "
+                f"({item.target.describe()}, same API key); applying both would make their "
+                "writes fight",
+                hint="give each spec its own target.api_key_env, or apply them one at a time",
+            )
+        owner[key] = item.source
+
+
+async def apply_fleet(
+    items: Sequence[ApplyItem],
+    *,
+    allow_disruptive: bool = False,
+    parallelism: int = 8,
+    progress: Progress | None = None,
+    on_write: Callable[[Path, WriteStep], None] | None = None,
+) -> FleetResult[ApplyResult]:
+    """Apply every item's plan, at most ``parallelism`` at once, over ONE session.
+
+    Each portal is applied exactly as ``apply`` does for one (ordered conditional writes,
+    then a verification read); a failure stops that portal only. ``on_write(source, step)``
+    is called after every successful write.
+    """
+    from reconciler.api import ApiSession
+    from reconciler.fleet import run_fleet
+
+    check_distinct_portals(items)
+    by_source = {item.source: item for item in items}
+    async with ApiSession() as session:
+
+        async def job(source: Path) -> ApplyResult:
+            item = by_source[source]
+
+            def wrote(step: WriteStep) -> None:
+                if on_write is not None:
+                    on_write(source, step)
+
+            return await apply(
+                item.plan,
+                item.target,
+                allow_disruptive=allow_disruptive,
+                live=item.live,
+                on_write=wrote,
+                session=session,
+            )
+
+        return await run_fleet(
+            list(by_source), job, parallelism=parallelism, progress=progress
+        )

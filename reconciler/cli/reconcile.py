@@ -39,6 +39,14 @@ _api_url_option = click.option(
 _insecure_option = click.option(
     "--insecure", is_flag=True, help="Allow plain http:// to a non-loopback host."
 )
+_parallelism_option = click.option(
+    "--parallelism",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With several specs: how many portals to work on at once.",
+)
 
 
 def _connection(api_url: str | None, insecure: bool) -> Connection:
@@ -82,6 +90,29 @@ def _step_summary(markdown: str) -> None:
         raise UsageError(f"$GITHUB_STEP_SUMMARY ({path}): cannot append: {exc.strerror}") from exc
 
 
+def _plan_fleet(
+    specs: tuple[str, ...],
+    conn: Connection,
+    *,
+    fmt: str,
+    out: Path | None,
+    parallelism: int,
+    changes_code: bool,
+) -> int:
+    from reconciler.cli.reconcile_fleet import plan_fleet_command
+
+    return plan_fleet_command(
+        specs,
+        conn,
+        fmt=fmt,
+        out=out,
+        parallelism=parallelism,
+        changes_code=changes_code,
+        color=fmt == "text" and _use_colour(),
+        step_summary=_step_summary,
+    )
+
+
 def _plan_for(spec: Path, conn: Connection) -> tuple[Plan, LiveState, Target]:
     from reconciler.api import run_sync
     from reconciler.reconcile import load, plan_spec
@@ -95,35 +126,48 @@ def _plan_for(spec: Path, conn: Connection) -> tuple[Plan, LiveState, Target]:
 
 
 @click.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default="portal.yaml")
+@click.argument("specs", metavar="[SPEC]...", nargs=-1)
 @click.option(
     "--out",
     "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Also save the plan file (JSON) here, for `portalctl apply PLAN`.",
+    type=click.Path(path_type=Path),
+    help="Also save the plan file (JSON) here, for `portalctl apply PLAN`; with several "
+    "specs, a folder receiving one <spec stem>.plan.json per spec.",
 )
 @_format_option
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 (instead of 0) when the plan has changes."
 )
+@_parallelism_option
 @_api_url_option
 @_insecure_option
 def plan(
-    spec: Path,
+    specs: tuple[str, ...],
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
+    parallelism: int,
     api_url: str | None,
     insecure: bool,
 ) -> int:
     """Show what apply would change on the portal (reads only; never writes).
 
-    SPEC defaults to ./portal.yaml.
+    SPEC defaults to ./portal.yaml. Several SPECs, a folder of them or a glob plan a fleet:
+    each portal under its own header, then one summary; failures do not stop the others.
     """
-    from reconciler.reconcile import save_plan
+    from reconciler.reconcile import save_plan, single_spec
 
-    the_plan, _, _ = _plan_for(spec, _connection(api_url, insecure))
+    conn = _connection(api_url, insecure)
+    spec = single_spec(specs)
+    if spec is None:
+        return _plan_fleet(specs, conn, fmt=fmt, out=out, parallelism=parallelism,
+                           changes_code=detailed_exitcode)
+    the_plan, _, _ = _plan_for(spec, conn)
     if out is not None:
+        if out.is_dir():
+            from reconciler.reconcile import PLAN_SUFFIX
+
+            out = out / f"{spec.stem}{PLAN_SUFFIX}"
         save_plan(the_plan, out)
         click.echo(f"portalctl: plan saved to {out}", err=True)
     click.echo(_render(the_plan, fmt), nl=False)
@@ -134,26 +178,34 @@ def plan(
 
 
 @click.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default="portal.yaml")
+@click.argument("specs", metavar="[SPEC]...", nargs=-1)
 @_format_option
+@_parallelism_option
 @_api_url_option
 @_insecure_option
-def drift(spec: Path, fmt: str, api_url: str | None, insecure: bool) -> int:
-    """Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not."""
-    the_plan, _, _ = _plan_for(spec, _connection(api_url, insecure))
+def drift(
+    specs: tuple[str, ...], fmt: str, parallelism: int, api_url: str | None, insecure: bool
+) -> int:
+    """Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.
+
+    Several SPECs (or a folder, or a glob) check a fleet: 2 when any portal drifted.
+    """
+    from reconciler.reconcile import single_spec
+
+    conn = _connection(api_url, insecure)
+    spec = single_spec(specs)
+    if spec is None:
+        return _plan_fleet(specs, conn, fmt=fmt, out=None, parallelism=parallelism,
+                           changes_code=True)
+    the_plan, _, _ = _plan_for(spec, conn)
     click.echo(_render(the_plan, fmt), nl=False)
     _step_summary(_render(the_plan, "markdown"))
     return ExitCode.CHANGES if the_plan.has_changes else ExitCode.OK
 
 
 @click.command()
-@click.argument(
-    "source",
-    metavar="[SPEC | PLAN.json]",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default="portal.yaml",
-)
-@click.option("--auto-approve", is_flag=True, help="Apply a SPEC without asking for 'yes'.")
+@click.argument("sources", metavar="[SPEC | PLAN.json]...", nargs=-1)
+@click.option("--auto-approve", is_flag=True, help="Apply SPECs without asking for 'yes'.")
 @click.option(
     "--allow-disruptive",
     "--force",
@@ -162,23 +214,50 @@ def drift(spec: Path, fmt: str, api_url: str | None, insecure: bool) -> int:
     help="Allow disruptive changes (disabling the portal, turning off "
     "payment-method updates, invoice downloads or payment history).",
 )
+@_parallelism_option
 @_api_url_option
 @_insecure_option
 def apply(
-    source: Path, auto_approve: bool, allow_disruptive: bool, api_url: str | None, insecure: bool
+    sources: tuple[str, ...],
+    auto_approve: bool,
+    allow_disruptive: bool,
+    parallelism: int,
+    api_url: str | None,
+    insecure: bool,
 ) -> int:
     """Make the portal match SPEC, or apply a saved PLAN.json exactly.
 
     With a SPEC: plan, show it, ask for 'yes' (unless --auto-approve), write, verify.
     With a plan file: no prompt; refused (exit 4, nothing written) if the portal or a file
-    it uses changed since it was made.
+    it uses changed since it was made. Several SPECs (a folder, a glob) or plan files (the
+    folder `plan --out DIR` wrote) apply a fleet: all plans are shown, one 'yes' applies
+    them all, a failure stops only its own portal.
     """
     from reconciler.api import run_sync
     from reconciler.apply import refuse_disruptive
     from reconciler.reconcile import apply as apply_core
-    from reconciler.reconcile import check_plan_target, load_plan, looks_like_plan_file
+    from reconciler.reconcile import (
+        check_plan_target,
+        load_plan,
+        looks_like_plan_file,
+        single_spec,
+    )
 
     conn = _connection(api_url, insecure)
+    source = single_spec(sources)
+    if source is None:
+        from reconciler.cli.reconcile_fleet import apply_fleet_command
+
+        return apply_fleet_command(
+            sources,
+            conn,
+            auto_approve=auto_approve,
+            allow_disruptive=allow_disruptive,
+            parallelism=parallelism,
+            confirm=_confirm,
+            color=_use_colour(),
+            step_summary=_step_summary,
+        )
     live: LiveState | None = None
     if source.exists() and looks_like_plan_file(source):
         the_plan = load_plan(source)
