@@ -110,10 +110,13 @@ def diff_tree(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Field
     Only the keys ``desired`` names are compared; read-only and unmanaged live fields never
     appear. Colours are compared case-insensitively; a type change is a difference.
     """
-    from deepdiff import DeepDiff  # heavy import, kept off the start-up path
-
     want = normalise_value(desired)
     have = normalise_value(project(live, want))
+    if _identical(have, want):
+        # The common case in CI (drift, an unchanged PR): no need to import deepdiff.
+        return []
+    from deepdiff import DeepDiff  # heavy import, kept off the start-up path
+
     result = DeepDiff(
         have,
         want,
@@ -145,6 +148,17 @@ def diff_tree(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Field
             for leaf in _flatten(path, before, after):
                 found.setdefault(leaf.path, leaf)
     return [found[key] for key in sorted(found)]
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal, and of the same type at every level (so ``1`` and ``True`` differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _lookup(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:

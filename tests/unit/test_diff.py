@@ -87,3 +87,25 @@ def test_heavy_modules_are_imported_lazily() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_nested_type_change_is_a_difference_too() -> None:
+    live = {"permissions": {"download_invoices": 0}, "branding": {"company_name": "Acme"}}
+    desired = {"permissions": {"download_invoices": False}, "branding": {"company_name": "Acme"}}
+    assert diff_tree(live, desired) == [
+        FieldDiff(("permissions", "download_invoices"), 0, False)
+    ]
+
+
+def test_no_difference_answers_without_importing_deepdiff() -> None:
+    """drift and unchanged plans (the common case in CI) skip deepdiff's import."""
+    code = (
+        "import sys\n"
+        "from reconciler.diff import diff_tree\n"
+        "live = {'enabled': True, 'branding': {'primary_color': '#1662DD', 'logo': None}}\n"
+        "print(diff_tree(live, {'branding': {'primary_color': '#1662dd'}}), "
+        "'deepdiff' in sys.modules)\n"
+        "print(len(diff_tree(live, {'enabled': False})), 'deepdiff' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[] False", "1 True"]

@@ -82,3 +82,38 @@ def test_ci_true_selects_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "")
     assert logs.want_json("auto") is False
     assert logs.want_json("json") is True
+
+
+def test_lines_below_the_level_never_import_structlog() -> None:
+    """Start-up speed: at the default level a run that logs only info/debug lines does not
+    pay for importing structlog."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from reconciler import logs\n"
+        "logs.configure(level='warning', log_format='human')\n"
+        "logs.get_logger('x').info('plan.computed', changes=2)\n"
+        "logs.get_logger('x').debug('api.request')\n"
+        "print('structlog' in sys.modules)\n"
+        "logs.get_logger('x').warning('apply.slow', seconds=9)\n"
+        "print('structlog' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+    assert "apply.slow" in out.stderr
+    assert "plan.computed" not in out.stderr
+
+
+def test_any_key_name_can_be_logged() -> None:
+    """The proxy's own parameters are positional-only, so fields like ``method`` or
+    ``level`` pass through as data."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as captured:
+        logs.get_logger("x").info("api.request", method="GET", level_no=3, event_id="e1")
+    assert captured == [
+        {"event": "api.request", "method": "GET", "level_no": 3, "event_id": "e1",
+         "log_level": "info"}
+    ]
