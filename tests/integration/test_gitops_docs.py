@@ -1,5 +1,5 @@
-"""docs/reference.md names every command, flag, exit code, environment variable and action
-input; docs/gitops.md's promises match the files it describes."""
+"""The README's Reference names every command, flag, exit code, environment variable and
+action input; its "GitOps in five minutes" promises match the files it describes."""
 
 from __future__ import annotations
 
@@ -14,14 +14,25 @@ from reconciler.cli import COMMANDS, cli
 from reconciler.errors import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
-GITOPS = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def readme_section(title: str, text: str = README, level: int = 2) -> str:
+    """The body of the heading ``title`` at ``level`` (up to the next heading at that level)."""
+    hashes = "#" * level
+    match = re.search(
+        rf"^{hashes} {re.escape(title)}\n(.*?)(?=^{hashes} |\Z)", text, re.M | re.S
+    )
+    assert match, f"README.md has no section '{hashes} {title}'"
+    return match.group(1)
+
+
+REFERENCE = readme_section("Reference")
+GITOPS = readme_section("GitOps in five minutes")
 
 
 def section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", REFERENCE, re.M | re.S)
-    assert match, f"docs/reference.md has no section '## {title}'"
-    return match.group(1)
+    return readme_section(title, REFERENCE, level=3)
 
 
 def commands() -> list[tuple[str, click.Command]]:
@@ -46,7 +57,7 @@ def option_names(command: click.Command) -> list[str]:
 def test_reference_names_every_flag_of_every_command(name: str, command: click.Command) -> None:
     text = section(name)
     missing = [opt for opt in option_names(command) if f"`{opt}" not in text]
-    assert missing == [], f"## {name} in docs/reference.md does not name {missing}"
+    assert missing == [], f"### {name} in the README's Reference does not name {missing}"
     for param in command.params:
         if isinstance(param.type, click.Choice):
             for choice in param.type.choices:
