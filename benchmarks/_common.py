@@ -62,8 +62,12 @@ def time_command(
     for i in range(warmup + runs):
         start = time.perf_counter()
         proc = subprocess.run(
-            list(argv), cwd=cwd, env=full_env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, check=False,
+            list(argv),
+            cwd=cwd,
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
         )
         elapsed = time.perf_counter() - start
         if proc.returncode not in ok_codes:

@@ -39,9 +39,22 @@ def sandbox(portalctl: str, workdir: Path, *flags: str) -> Iterator[Sandbox]:
     """``portalctl sandbox serve --any-key --port 0 FLAGS`` in ``workdir``, stopped on exit."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [portalctl, "sandbox", "serve", "--any-key", "--port", "0",
-         "--db", str(workdir / "sandbox.db"), *flags],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            portalctl,
+            "sandbox",
+            "serve",
+            "--any-key",
+            "--port",
+            "0",
+            "--db",
+            str(workdir / "sandbox.db"),
+            *flags,
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -53,7 +66,7 @@ def sandbox(portalctl: str, workdir: Path, *flags: str) -> Iterator[Sandbox]:
         selector.close()
         if not line.startswith(READY):
             raise SystemExit(f"benchmarks: unexpected sandbox output {line!r}")
-        yield Sandbox(url=line[len(READY):].split(" ", 1)[0], process=process)
+        yield Sandbox(url=line[len(READY) :].split(" ", 1)[0], process=process)
     finally:
         process.terminate()
         try:

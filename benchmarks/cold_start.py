@@ -37,23 +37,43 @@ def main() -> None:
         shutil.copytree(REPO / "examples", work / "examples")
         env = {"PORTAL_API_URL": "", "PORTAL_API_KEY": "", "NO_COLOR": "1", "CI": ""}
         pairs: list[tuple[str, list[str], dict[str, object], list[str], dict[str, object]]] = [
-            ("help", [portalctl, "--help"], {},
-             [tool("octodns-sync"), "--help"], {}),
-            ("validate", [portalctl, "validate", "examples/portal.yaml"], {},
-             [tool("octodns-validate"), "--config-file", "config.yaml"], {}),
-            ("plan", [portalctl, "plan", "examples/portal.yaml"], {"ok_codes": (0, 2)},
-             [tool("octodns-sync"), "--config-file", "config.yaml"], {}),
+            ("help", [portalctl, "--help"], {}, [tool("octodns-sync"), "--help"], {}),
+            (
+                "validate",
+                [portalctl, "validate", "examples/portal.yaml"],
+                {},
+                [tool("octodns-validate"), "--config-file", "config.yaml"],
+                {},
+            ),
+            (
+                "plan",
+                [portalctl, "plan", "examples/portal.yaml"],
+                {"ok_codes": (0, 2)},
+                [tool("octodns-sync"), "--config-file", "config.yaml"],
+                {},
+            ),
         ]
         rows = []
         for name, ours, ours_kw, theirs, theirs_kw in pairs:
-            a: Stats = time_command(ours, runs=args.runs, warmup=args.warmup, cwd=work,
-                                    env=env, **ours_kw)  # type: ignore[arg-type]
-            b: Stats = time_command(theirs, runs=args.runs, warmup=args.warmup, cwd=OCTODNS,
-                                    **theirs_kw)  # type: ignore[arg-type]
-            rows.append((name, " ".join(["portalctl", *ours[1:]]), a,
-                         " ".join([Path(theirs[0]).name, *theirs[1:]]), b))
-            print(f"{name:9} portalctl {a.ms():>14}   octoDNS {b.ms():>14}   "
-                  f"ratio {a.mean / b.mean:.2f}x")
+            a: Stats = time_command(
+                ours, runs=args.runs, warmup=args.warmup, cwd=work, env=env, **ours_kw
+            )  # type: ignore[arg-type]
+            b: Stats = time_command(
+                theirs, runs=args.runs, warmup=args.warmup, cwd=OCTODNS, **theirs_kw
+            )  # type: ignore[arg-type]
+            rows.append(
+                (
+                    name,
+                    " ".join(["portalctl", *ours[1:]]),
+                    a,
+                    " ".join([Path(theirs[0]).name, *theirs[1:]]),
+                    b,
+                )
+            )
+            print(
+                f"{name:9} portalctl {a.ms():>14}   octoDNS {b.ms():>14}   "
+                f"ratio {a.mean / b.mean:.2f}x"
+            )
 
     lines = [
         f"Measured with `python benchmarks/cold_start.py --runs {args.runs} --write-readme` "
@@ -64,8 +84,9 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for name, ours, a, theirs, b in rows:
-        lines.append(f"| {name} | `{ours}` | {a.ms()} | `{theirs}` | {b.ms()} | "
-                     f"{a.mean / b.mean:.2f}x |")
+        lines.append(
+            f"| {name} | `{ours}` | {a.ms()} | `{theirs}` | {b.ms()} | {a.mean / b.mean:.2f}x |"
+        )
     table = "\n".join(lines)
     print()
     print(table)

@@ -83,7 +83,7 @@ def make_fleet(folder: Path, url: str, portals: int) -> dict[str, str]:
             "version: 1\n"
             f"target:\n  api_url: {url}\n  api_key_env: {name}\n"
             "portal:\n  enabled: true\n"
-            f"  branding:\n    company_name: Portal {i:04d}\n    primary_color: \"#0a4fb8\"\n"
+            f'  branding:\n    company_name: Portal {i:04d}\n    primary_color: "#0a4fb8"\n'
             "  permissions:\n    cancel_subscription: false\n",
             encoding="utf-8",
         )
@@ -104,8 +104,9 @@ def peak_rss_mib(pid: int) -> float | None:
 def run_plan(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MiB) and exit code of one command."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0.0
     while proc.poll() is None:
         value = peak_rss_mib(proc.pid)
@@ -142,12 +143,17 @@ def main() -> None:
                 results.append(Result(p, seconds, peak, code))
                 r = results[-1]
                 ideal = r.ideal(args.portals, args.latency_ms)
-                print(f"parallelism {p:3}: {seconds:7.2f} s  {args.portals / seconds:7.1f} "
-                      f"portals/s  ideal {ideal:6.2f} s  efficiency {ideal / seconds:5.0%}  "
-                      f"peak RSS {peak:6.1f} MiB", file=sys.stderr)
-    command = (f"python benchmarks/fleet.py --portals {args.portals} --latency-ms "
-               f"{args.latency_ms} --parallelism {' '.join(map(str, args.parallelism))} "
-               "--write-readme")
+                print(
+                    f"parallelism {p:3}: {seconds:7.2f} s  {args.portals / seconds:7.1f} "
+                    f"portals/s  ideal {ideal:6.2f} s  efficiency {ideal / seconds:5.0%}  "
+                    f"peak RSS {peak:6.1f} MiB",
+                    file=sys.stderr,
+                )
+    command = (
+        f"python benchmarks/fleet.py --portals {args.portals} --latency-ms "
+        f"{args.latency_ms} --parallelism {' '.join(map(str, args.parallelism))} "
+        "--write-readme"
+    )
     lines = [
         f"Measured with `{command}` ({machine()}): `portalctl plan portals/ --parallelism P` "
         f"of {args.portals:,} generated specs (each with its own `target.api_key_env`) "
@@ -163,8 +169,10 @@ def main() -> None:
     ]
     for r in results:
         ideal = r.ideal(args.portals, args.latency_ms)
-        lines.append(f"| {r.parallelism} | {r.seconds:.2f} s | {args.portals / r.seconds:,.0f} "
-                     f"| {ideal:.2f} s | {ideal / r.seconds:.0%} | {r.peak_rss_mib:.0f} MiB |")
+        lines.append(
+            f"| {r.parallelism} | {r.seconds:.2f} s | {args.portals / r.seconds:,.0f} "
+            f"| {ideal:.2f} s | {ideal / r.seconds:.0%} | {r.peak_rss_mib:.0f} MiB |"
+        )
     lines += ["", NOTES]
     table = "\n".join(lines)
     print(table)

@@ -27,10 +27,10 @@ SETTINGS = "version: 1\nportal:\n  enabled: true\n  branding:\n    company_name:
 LOGO = "    logo: assets/logo.png\n"
 TEMPLATES = {
     "invoice_created": "    invoice_created:\n"
-    "      subject: \"Invoice {{invoice_number}} from {{company_name}}\"\n"
+    '      subject: "Invoice {{invoice_number}} from {{company_name}}"\n'
     "      body_file: templates/invoice_created.html\n",
     "payment_failed": "    payment_failed:\n"
-    "      subject: \"Action needed: we could not charge your card\"\n"
+    '      subject: "Action needed: we could not charge your card"\n'
     "      body_file: templates/payment_failed.html\n",
 }
 #: k -> (manage the logo?, templates managed): on a fresh portal, exactly k resources differ.
@@ -81,29 +81,56 @@ def portalctl(argv: list[str], *, cwd: Path, url: str, key: str, ok: tuple[int, 
 def measure(binary: str, work: Path, server: Sandbox) -> list[Row]:
     rows: list[Row] = []
 
-    def run(label: str, argv: list[str], key: str, floor: tuple[int, int], note: str,
-            ok: tuple[int, ...] = (0,)) -> None:
+    def run(
+        label: str,
+        argv: list[str],
+        key: str,
+        floor: tuple[int, int],
+        note: str,
+        ok: tuple[int, ...] = (0,),
+    ) -> None:
         server.clear_requests()
         portalctl([binary, *argv], cwd=work, url=server.url, key=key, ok=ok)
         gets, writes = count(server, key)
         rows.append(Row(label, gets, writes, floor[0], floor[1], note))
 
     spec4 = write_spec(work, 4).name
-    run("plan", ["plan", spec4], f"sk_test_{secrets.token_hex(8)}", (2, 0),
-        "settings + template list, concurrently: one round trip")
+    run(
+        "plan",
+        ["plan", spec4],
+        f"sk_test_{secrets.token_hex(8)}",
+        (2, 0),
+        "settings + template list, concurrently: one round trip",
+    )
     for k in CASES:
         key = f"sk_test_{secrets.token_hex(8)}"
         spec = write_spec(work, k).name
-        run(f"apply SPEC, k={k}", ["apply", spec, "--auto-approve"], key, (2, k),
-            "+2 GETs: the verification read after the writes")
+        run(
+            f"apply SPEC, k={k}",
+            ["apply", spec, "--auto-approve"],
+            key,
+            (2, k),
+            "+2 GETs: the verification read after the writes",
+        )
         if k == 4:
-            run("apply SPEC, no changes", ["apply", spec, "--auto-approve"], key, (2, 0),
-                "the plan's read only")
+            run(
+                "apply SPEC, no changes",
+                ["apply", spec, "--auto-approve"],
+                key,
+                (2, 0),
+                "the plan's read only",
+            )
     key = f"sk_test_{secrets.token_hex(8)}"
-    portalctl([binary, "plan", spec4, "--out", "plan.json"], cwd=work, url=server.url, key=key,
-              ok=(0,))
-    run("apply plan.json, k=4", ["apply", "plan.json"], key, (2, 4),
-        "re-read (ETag check) + writes + verification read")
+    portalctl(
+        [binary, "plan", spec4, "--out", "plan.json"], cwd=work, url=server.url, key=key, ok=(0,)
+    )
+    run(
+        "apply plan.json, k=4",
+        ["apply", "plan.json"],
+        key,
+        (2, 4),
+        "re-read (ETag check) + writes + verification read",
+    )
     return rows
 
 
@@ -128,9 +155,11 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| `{r.command}` | {r.gets} | {r.writes} | {r.gets + r.writes} | "
-                     f"{r.floor_gets} + {r.floor_writes} = {r.floor_gets + r.floor_writes} | "
-                     f"{r.note} |")
+        lines.append(
+            f"| `{r.command}` | {r.gets} | {r.writes} | {r.gets + r.writes} | "
+            f"{r.floor_gets} + {r.floor_writes} = {r.floor_gets + r.floor_writes} | "
+            f"{r.note} |"
+        )
     table = "\n".join(lines)
     print(table)
     if args.write_readme:

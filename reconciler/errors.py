@@ -133,9 +133,7 @@ class FleetError(ReconcilerError):
     def __init__(self, failures: Sequence[tuple[str, ReconcilerError]], total: int) -> None:
         self.failures = tuple(failures)
         self.total = total
-        self.exit_code = max(
-            (err.exit_code for _, err in self.failures), default=ExitCode.ERROR
-        )
+        self.exit_code = max((err.exit_code for _, err in self.failures), default=ExitCode.ERROR)
         names = ", ".join(name for name, _ in self.failures)
         super().__init__(f"{len(self.failures)} of {total} portals failed: {names}")
 
@@ -211,6 +209,5 @@ class PreconditionFailed(ApiError, ConflictError):
             code=code,
             param=param,
             request_id=request_id,
-            hint=hint
-            or "someone else changed it; run `portalctl plan` again, review, then apply",
+            hint=hint or "someone else changed it; run `portalctl plan` again, review, then apply",
         )

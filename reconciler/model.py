@@ -104,8 +104,8 @@ class Severity(enum.Enum):
 class Diagnostic:
     """One finding about a spec, rendered GCC-style so editors and CI annotate it::
 
-        portal.yaml:14:5: error: portal.branding.primary_color: "#12345" is not a hex
-        colour; write #RRGGBB, e.g. "#1662DD" [schema]
+    portal.yaml:14:5: error: portal.branding.primary_color: "#12345" is not a hex
+    colour; write #RRGGBB, e.g. "#1662DD" [schema]
     """
 
     rule: str

@@ -374,6 +374,4 @@ async def apply_fleet(
                 session=session,
             )
 
-        return await run_fleet(
-            list(by_source), job, parallelism=parallelism, progress=progress
-        )
+        return await run_fleet(list(by_source), job, parallelism=parallelism, progress=progress)

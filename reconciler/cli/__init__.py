@@ -91,8 +91,11 @@ def report(err: ReconcilerError) -> None:
         for diag in err.diagnostics:
             click.echo(str(diag), err=True)
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
-        click.echo(f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
-                   f"({errors} error{'s' if errors != 1 else ''})", err=True)
+        click.echo(
+            f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
+            f"({errors} error{'s' if errors != 1 else ''})",
+            err=True,
+        )
         return
     click.echo(f"portalctl: error: {err}", err=True)
 

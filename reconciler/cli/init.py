@@ -67,8 +67,15 @@ def summary(result: InitResult) -> str:
         steps.append("Add .portal/ (the embedded sandbox's data) to .gitignore.")
     lines += ["", "Next steps:"]
     for number, step in enumerate(steps, start=1):
-        lines.append(textwrap.fill(step, width=92, initial_indent=f"  {number}. ",
-                                   subsequent_indent="     ", break_on_hyphens=False))
+        lines.append(
+            textwrap.fill(
+                step,
+                width=92,
+                initial_indent=f"  {number}. ",
+                subsequent_indent="     ",
+                break_on_hyphens=False,
+            )
+        )
     return "\n".join(lines)
 
 
@@ -77,5 +84,7 @@ def _ignores_sandbox(gitignore: Path) -> bool:
         text = gitignore.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return any(line.strip() in {".portal", ".portal/", "/.portal", "/.portal/"}
-               for line in text.splitlines())
+    return any(
+        line.strip() in {".portal", ".portal/", "/.portal", "/.portal/"}
+        for line in text.splitlines()
+    )

@@ -160,8 +160,9 @@ def plan(
     conn = _connection(api_url, insecure)
     spec = single_spec(specs)
     if spec is None:
-        return _plan_fleet(specs, conn, fmt=fmt, out=out, parallelism=parallelism,
-                           changes_code=detailed_exitcode)
+        return _plan_fleet(
+            specs, conn, fmt=fmt, out=out, parallelism=parallelism, changes_code=detailed_exitcode
+        )
     the_plan, _, _ = _plan_for(spec, conn)
     if out is not None:
         if out.is_dir():
@@ -195,8 +196,9 @@ def drift(
     conn = _connection(api_url, insecure)
     spec = single_spec(specs)
     if spec is None:
-        return _plan_fleet(specs, conn, fmt=fmt, out=None, parallelism=parallelism,
-                           changes_code=True)
+        return _plan_fleet(
+            specs, conn, fmt=fmt, out=None, parallelism=parallelism, changes_code=True
+        )
     the_plan, _, _ = _plan_for(spec, conn)
     click.echo(_render(the_plan, fmt), nl=False)
     _step_summary(_render(the_plan, "markdown"))

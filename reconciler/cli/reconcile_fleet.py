@@ -58,9 +58,7 @@ def _prepare_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot create the folder: {exc.strerror}") from exc
 
 
-def _plan_entries(
-    result: FleetResult[Planned], targets: dict[Path, Target]
-) -> list[FleetEntry]:
+def _plan_entries(result: FleetResult[Planned], targets: dict[Path, Target]) -> list[FleetEntry]:
     from reconciler.render.fleet import FleetEntry
 
     entries: list[FleetEntry] = []

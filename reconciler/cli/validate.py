@@ -93,9 +93,12 @@ def check_file(file: str, *, strict: bool) -> FileResult:
 @click.argument("files", nargs=-1, required=True, metavar="SPEC...")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (notices never fail).")
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="text: diagnostics on stderr, a summary per file on stdout; "
-    "json: one document on stdout.",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: diagnostics on stderr, a summary per file on stdout; json: one document on stdout.",
 )
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_format: str) -> None:

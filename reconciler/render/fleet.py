@@ -56,9 +56,7 @@ def summary(entries: list[FleetEntry], *, apply: bool = False) -> str:
     counts = {"in-sync": 0, "changes": 0, "applied": 0, "failed": 0}
     for entry in entries:
         counts[entry.state] += 1
-    changed = (
-        f"{counts['applied']:,} applied" if apply else f"{counts['changes']:,} with changes"
-    )
+    changed = f"{counts['applied']:,} applied" if apply else f"{counts['changes']:,} with changes"
     return (
         f"{_plural(len(entries), 'portal')}: {counts['in-sync']:,} in sync, {changed}, "
         f"{counts['failed']:,} failed"
@@ -167,8 +165,11 @@ def render_markdown(
     lines = head + table_head + shown
     left_out = len(rows) - len(shown)
     if left_out:
-        lines += ["", f"_{_plural(left_out, 'more portal')} not listed (the table would not fit "
-                  "in one comment); `portalctl plan --format json` lists them all._"]
+        lines += [
+            "",
+            f"_{_plural(left_out, 'more portal')} not listed (the table would not fit "
+            "in one comment); `portalctl plan --format json` lists them all._",
+        ]
     text = "\n".join(lines) + "\n\n"
     note_room = 400
     budget = limit - len(text) - note_room

@@ -58,8 +58,10 @@ def write_starter(directory: Path, *, force: bool = False) -> InitResult:
     target file already exists (all of them are named).
     """
     if directory.exists() and not directory.is_dir():
-        raise UsageError(f"{directory}: not a directory",
-                         hint="give `portalctl init` a folder (default: the current one)")
+        raise UsageError(
+            f"{directory}: not a directory",
+            hint="give `portalctl init` a folder (default: the current one)",
+        )
     files = starter_files()
     existing: list[str] = []
     for rel in files:
@@ -71,8 +73,10 @@ def write_starter(directory: Path, *, force: bool = False) -> InitResult:
                     hint="move the file away, then run `portalctl init` again",
                 )
         if target.is_dir():
-            raise UsageError(f"{target}: is a folder, but portalctl init writes a file there",
-                             hint="move the folder away, then run `portalctl init` again")
+            raise UsageError(
+                f"{target}: is a folder, but portalctl init writes a file there",
+                hint="move the folder away, then run `portalctl init` again",
+            )
         if target.exists() or target.is_symlink():
             existing.append(rel)
     if existing and not force:

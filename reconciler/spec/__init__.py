@@ -95,8 +95,12 @@ def _redacted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     from reconciler.spec.schema import redact
 
     return [
-        replace(d, path=redact(d.path), message=redact(d.message),
-                hint=redact(d.hint) if d.hint else None)
+        replace(
+            d,
+            path=redact(d.path),
+            message=redact(d.message),
+            hint=redact(d.hint) if d.hint else None,
+        )
         for d in diagnostics
     ]
 
@@ -104,8 +108,10 @@ def _redacted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def _read(spec_path: Path, file: str) -> bytes:
     try:
         if spec_path.is_dir():
-            raise UsageError(f"{file}: is a directory, not a spec file",
-                             hint="name the portal.yaml file inside it")
+            raise UsageError(
+                f"{file}: is a directory, not a spec file",
+                hint="name the portal.yaml file inside it",
+            )
         with spec_path.open("rb") as handle:
             return handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:

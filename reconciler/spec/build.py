@@ -103,8 +103,7 @@ class _Builder:
             return node.value
         return None
 
-    def report(self, rule: str, origin: Origin, path: str, message: str,
-               hint: str | None) -> None:
+    def report(self, rule: str, origin: Origin, path: str, message: str, hint: str | None) -> None:
         self.diagnostics.append(Diagnostic(rule, severity(rule), origin, path, message, hint))
 
     def run(self) -> Built:
@@ -132,8 +131,10 @@ class _Builder:
         target = None
         target_node = self.node("target")
         if isinstance(target_node, YMap):
-            target = TargetSpec(api_url=self.scalar("target", "api_url"),
-                                api_key_env=self.scalar("target", "api_key_env"))
+            target = TargetSpec(
+                api_url=self.scalar("target", "api_url"),
+                api_key_env=self.scalar("target", "api_key_env"),
+            )
 
         state = DesiredState(
             spec_path=Path(self.file),
@@ -160,36 +161,57 @@ class _Builder:
             real = files.resolve_inside(self.spec_dir, rel, what="logo")
             data = files.read_capped(real, LOGO_MAX_BYTES)
         except files.FileProblem as problem:
-            rule = "logo-outside-folder" if problem.kind in ("absolute", "outside") else (
-                "logo-missing")
+            rule = (
+                "logo-outside-folder"
+                if problem.kind in ("absolute", "outside")
+                else ("logo-missing")
+            )
             self.report(rule, where, path, problem.message, problem.hint)
             return None
         if len(data) > LOGO_MAX_BYTES:
             size = real.stat().st_size
-            self.report("logo-too-large", where, path,
-                        f'"{rel}" is {size} bytes; the limit is {LOGO_MAX_BYTES} bytes (512 KiB)',
-                        "compress it or reduce its size; 200x50 px is recommended")
+            self.report(
+                "logo-too-large",
+                where,
+                path,
+                f'"{rel}" is {size} bytes; the limit is {LOGO_MAX_BYTES} bytes (512 KiB)',
+                "compress it or reduce its size; 200x50 px is recommended",
+            )
             return None
         try:
             info = sniff_image(data)
         except NotAnImage as exc:
-            self.report("logo-not-image", where, path, f'"{rel}" {exc}',
-                        "export the logo as PNG (200x50 px, transparent background) or JPEG")
+            self.report(
+                "logo-not-image",
+                where,
+                path,
+                f'"{rel}" {exc}',
+                "export the logo as PNG (200x50 px, transparent background) or JPEG",
+            )
             return None
         ratio = info.width / info.height
         low, high = LOGO_ASPECT_RANGE
         if not low <= ratio <= high:
-            self.report("logo-aspect", where, path,
-                        f'"{rel}" is {info.width}x{info.height} px (about {ratio:.2g}:1); the '
-                        "portal header shows a 4:1 logo",
-                        "export it at 200x50 px (or another 4:1 size)")
+            self.report(
+                "logo-aspect",
+                where,
+                path,
+                f'"{rel}" is {info.width}x{info.height} px (about {ratio:.2g}:1); the '
+                "portal header shows a 4:1 logo",
+                "export it at 200x50 px (or another 4:1 size)",
+            )
         if not info.has_alpha:
             what = "a JPEG, which has" if info.content_type == "image/jpeg" else "a PNG with"
-            self.report("logo-no-alpha", where, path,
-                        f'"{rel}" is {what} no transparency',
-                        "export a PNG with a transparent background (RGBA)")
-        return DesiredLogo(files.local_file(rel, real, data), info.content_type,
-                           info.width, info.height)
+            self.report(
+                "logo-no-alpha",
+                where,
+                path,
+                f'"{rel}" is {what} no transparency',
+                "export a PNG with a transparent background (RGBA)",
+            )
+        return DesiredLogo(
+            files.local_file(rel, real, data), info.content_type, info.width, info.height
+        )
 
     def templates(self) -> dict[str, DesiredTemplate | ResetToDefault]:
         out: dict[str, DesiredTemplate | ResetToDefault] = {}
@@ -212,20 +234,35 @@ class _Builder:
         subject_node = node.entries.get("subject")
         if not isinstance(subject_node, YScalar) or not isinstance(subject_node.value, str):
             return None
-        subject = TextSource(subject_node.value, subject_node.origin, f"{base}.subject",
-                             self.text, (subject_node.start_index, subject_node.end_index))
+        subject = TextSource(
+            subject_node.value,
+            subject_node.origin,
+            f"{base}.subject",
+            self.text,
+            (subject_node.start_index, subject_node.end_index),
+        )
         body_node = node.entries.get("body")
         file_node = node.entries.get("body_file")
         body_file: LocalFile | None = None
         if isinstance(body_node, YScalar) and isinstance(body_node.value, str):
             body_text = _lf(body_node.value)
             if len(body_text.encode("utf-8")) > BODY_MAX_BYTES:
-                self.report("body-too-large", body_node.origin, f"{base}.body",
-                            f"the body is {len(body_text.encode('utf-8'))} bytes; the limit is "
-                            f"{BODY_MAX_BYTES} bytes (64 KiB)", "shorten it")
+                self.report(
+                    "body-too-large",
+                    body_node.origin,
+                    f"{base}.body",
+                    f"the body is {len(body_text.encode('utf-8'))} bytes; the limit is "
+                    f"{BODY_MAX_BYTES} bytes (64 KiB)",
+                    "shorten it",
+                )
                 return None
-            body = TextSource(body_text, body_node.origin, f"{base}.body", self.text,
-                              (body_node.start_index, body_node.end_index))
+            body = TextSource(
+                body_text,
+                body_node.origin,
+                f"{base}.body",
+                self.text,
+                (body_node.start_index, body_node.end_index),
+            )
         elif isinstance(file_node, YScalar) and isinstance(file_node.value, str):
             loaded = self.body_file(file_node, f"{base}.body_file")
             if loaded is None:
@@ -234,8 +271,9 @@ class _Builder:
         else:
             return None
         self.sources[event] = (subject, body)
-        return DesiredTemplate(event=event, subject=subject.text, body=body.text,
-                               body_file=body_file)
+        return DesiredTemplate(
+            event=event, subject=subject.text, body=body.text, body_file=body_file
+        )
 
     def body_file(self, node: YScalar, path: str) -> tuple[TextSource, LocalFile] | None:
         rel, where = str(node.value), node.origin
@@ -244,32 +282,47 @@ class _Builder:
             real = files.resolve_inside(self.spec_dir, rel, what="template")
             data = files.read_capped(real, BODY_MAX_BYTES)
         except files.FileProblem as problem:
-            rule = "body-file-outside-folder" if problem.kind in ("absolute", "outside") else (
-                "body-file-missing")
+            rule = (
+                "body-file-outside-folder"
+                if problem.kind in ("absolute", "outside")
+                else ("body-file-missing")
+            )
             self.report(rule, where, path, problem.message, problem.hint)
             return None
         if len(data) > BODY_MAX_BYTES:
-            self.report("body-file-too-large", where, path,
-                        f'"{rel}" is {real.stat().st_size} bytes; the limit is '
-                        f"{BODY_MAX_BYTES} bytes (64 KiB)",
-                        "shorten the email; link to long content instead")
+            self.report(
+                "body-file-too-large",
+                where,
+                path,
+                f'"{rel}" is {real.stat().st_size} bytes; the limit is '
+                f"{BODY_MAX_BYTES} bytes (64 KiB)",
+                "shorten the email; link to long content instead",
+            )
             return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.report("body-file-not-utf8", Origin(shown, line, col), path,
-                        f'"{rel}" is not UTF-8: byte 0x{data[exc.start]:02x} at offset '
-                        f"{exc.start}", "save the template as UTF-8")
+            self.report(
+                "body-file-not-utf8",
+                Origin(shown, line, col),
+                path,
+                f'"{rel}" is not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}',
+                "save the template as UTF-8",
+            )
             return None
         text = _lf(text.removeprefix("\ufeff"))
         match = SECRET_PATTERN.search(text)
         if match:
             line, col = line_col(text, match.start())
-            self.report("secret-in-spec", Origin(shown, line, col), path,
-                        "this template contains what looks like an API key (sk_test_/sk_live_…)",
-                        "remove it and revoke the key if it was committed")
+            self.report(
+                "secret-in-spec",
+                Origin(shown, line, col),
+                path,
+                "this template contains what looks like an API key (sk_test_/sk_live_…)",
+                "remove it and revoke the key if it was committed",
+            )
             return None
         source = TextSource(text, where, path, file=shown)
         return source, files.local_file(rel, real, data)

@@ -42,7 +42,8 @@ def resolve_inside(spec_dir: Path, rel: str, *, what: str) -> Path:
     example = "assets/logo.png" if what == "logo" else "templates/invoice_created.html"
     if os.path.isabs(rel) or _WINDOWS_ABSOLUTE.match(rel):
         raise FileProblem(
-            "absolute", f'"{rel}" is an absolute path',
+            "absolute",
+            f'"{rel}" is an absolute path',
             f"use a path relative to the spec's folder, e.g. {example}",
         )
     root = spec_dir.resolve()
@@ -55,17 +56,20 @@ def resolve_inside(spec_dir: Path, rel: str, *, what: str) -> Path:
         else:
             message = f'"{rel}" points outside the spec\'s folder'
         raise FileProblem(
-            "outside", message,
+            "outside",
+            message,
             f"copy the {what} next to the spec and point at it, e.g. {example}",
         )
     if not real.exists():
         raise FileProblem(
-            "missing", f'"{rel}" does not exist',
+            "missing",
+            f'"{rel}" does not exist',
             "the path is relative to the spec's folder; check its spelling",
         )
     if not real.is_file():
         raise FileProblem(
-            "not-a-file", f'"{rel}" is not a regular file',
+            "not-a-file",
+            f'"{rel}" is not a regular file',
             f"point at the {what} file itself, e.g. {example}",
         )
     return real
@@ -79,15 +83,17 @@ def read_capped(path: Path, limit: int) -> bytes:
             return handle.read(limit + 1)
     except OSError as exc:
         raise FileProblem(
-            "unreadable", f"cannot read it ({exc.strerror or exc})",
+            "unreadable",
+            f"cannot read it ({exc.strerror or exc})",
             "check the file's permissions",
         ) from exc
 
 
 def local_file(rel: str, path: Path, data: bytes) -> LocalFile:
     """The model's record of a file used by the spec (hash of its exact bytes)."""
-    return LocalFile(path=rel, abs_path=path, sha256=hashlib.sha256(data).hexdigest(),
-                     size=len(data))
+    return LocalFile(
+        path=rel, abs_path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
 
 
 def _is_within(path: Path, root: Path) -> bool:

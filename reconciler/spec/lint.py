@@ -58,7 +58,8 @@ def links_to_portal(template: DesiredTemplate) -> bool:
 
 def _linking_events(state: DesiredState) -> list[str]:
     return [
-        event for event, tpl in sorted(state.templates.items())
+        event
+        for event, tpl in sorted(state.templates.items())
         if isinstance(tpl, DesiredTemplate) and links_to_portal(tpl)
     ]
 
@@ -79,10 +80,16 @@ def _unknown_in(source: TextSource, known: list[str]) -> Iterator[Diagnostic]:
         if name in TEMPLATE_VARIABLES:
             continue
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = (f"did you mean {{{{{close[0]}}}}}?" if close
-                else "known variables: " + ", ".join(known))
-        yield _diag("template-unknown-variable", source.locate(token, nth), source.path,
-                    f"unknown template variable {token}", hint)
+        hint = (
+            f"did you mean {{{{{close[0]}}}}}?" if close else "known variables: " + ", ".join(known)
+        )
+        yield _diag(
+            "template-unknown-variable",
+            source.locate(token, nth),
+            source.path,
+            f"unknown template variable {token}",
+            hint,
+        )
 
 
 def missing_portal_link(built: Built, tree: YMap) -> Iterator[Diagnostic]:
@@ -95,7 +102,9 @@ def missing_portal_link(built: Built, tree: YMap) -> Iterator[Diagnostic]:
         if where is None:
             continue
         yield _diag(
-            "template-missing-portal-link", where, path,
+            "template-missing-portal-link",
+            where,
+            path,
             f"the {event} email does not contain {{{{{PORTAL_LINK_VARIABLE}}}}}",
             f'add a link such as <a href="{{{{{PORTAL_LINK_VARIABLE}}}}}">Manage billing</a> so '
             "customers can pay and update their card themselves",
@@ -110,7 +119,9 @@ def disabled_with_links(built: Built, tree: YMap) -> Iterator[Diagnostic]:
     if not events or node is None:
         return
     yield _diag(
-        "portal-disabled-with-links", node.origin, "portal.enabled",
+        "portal-disabled-with-links",
+        node.origin,
+        "portal.enabled",
         f"the portal is disabled but the {' and '.join(events)} "
         f"{'emails link' if len(events) > 1 else 'email links'} to it with "
         f"{{{{{PORTAL_LINK_VARIABLE}}}}}: customers would get a dead link",
@@ -130,11 +141,12 @@ def payment_failed_cannot_update_card(built: Built, tree: YMap) -> Iterator[Diag
     ):
         return
     yield _diag(
-        "payment-failed-cannot-update-card", node.origin,
+        "payment-failed-cannot-update-card",
+        node.origin,
         "portal.permissions.update_payment_methods",
         "payment_failed emails send customers to the portal, but update_payment_methods is "
         "false: they cannot fix their card there",
-        'set update_payment_methods: true (help article, troubleshooting Problem 2: the '
+        "set update_payment_methods: true (help article, troubleshooting Problem 2: the "
         '"Update payment method" option is missing)',
     )
 
@@ -144,10 +156,11 @@ def cancel_subscription(built: Built, tree: YMap) -> Iterator[Diagnostic]:
     node = lookup(tree, ("portal", "permissions", "cancel_subscription"))
     if permissions.get("cancel_subscription") is True and node is not None:
         yield _diag(
-            "cancel-subscription-enabled", node.origin, "portal.permissions.cancel_subscription",
+            "cancel-subscription-enabled",
+            node.origin,
+            "portal.permissions.cancel_subscription",
             "customers can cancel their subscription themselves",
-            "the help article advises using this with care for retention; keep it if "
-            "intended",
+            "the help article advises using this with care for retention; keep it if intended",
         )
 
 
@@ -160,7 +173,9 @@ def color_contrast(built: Built, tree: YMap) -> Iterator[Diagnostic]:
     if ratio >= WCAG_AA:
         return
     yield _diag(
-        "primary-color-contrast", node.origin, "portal.branding.primary_color",
+        "primary-color-contrast",
+        node.origin,
+        "portal.branding.primary_color",
         f'"{node.value}" has a contrast of {_floor2(ratio):.2f}:1 with white button text; '
         f"WCAG AA needs {WCAG_AA}:1",
         f'use a darker shade, e.g. "{darken_to_contrast(color)}"',
@@ -176,8 +191,7 @@ def relative_luminance(color: str) -> float:
 
 def contrast_ratio(first: str, second: str) -> float:
     """WCAG contrast ratio between two ``#rrggbb`` colours (1.0 to 21.0)."""
-    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)),
-                             reverse=True)
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
 
 

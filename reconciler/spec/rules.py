@@ -18,17 +18,27 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     "yaml-empty": (E, True, "the spec file is empty or holds only comments"),
     "yaml-syntax": (E, True, "the file is not valid YAML (tabs, bad indentation, quoting)"),
     "yaml-multi-document": (E, True, "more than one YAML document (---) in the file"),
-    "yaml-anchor": (E, True, "anchors (&) and aliases (*) are refused (alias bombs, hidden "
-                             "values)"),
+    "yaml-anchor": (
+        E,
+        True,
+        "anchors (&) and aliases (*) are refused (alias bombs, hidden values)",
+    ),
     "yaml-tag": (E, True, "explicit YAML tags (!!python/..., !foo) are refused"),
     "yaml-not-mapping": (E, True, "the top level is not a mapping"),
     "yaml-duplicate-key": (E, True, "a key appears twice in the same mapping"),
     "yaml-complex-key": (E, True, "a key is a list or mapping instead of a name"),
-    "yaml-unquoted": (E, True, "an unquoted value YAML reads as a non-string (no, 0755, 1e3, "
-                               "2024-01-01) where text is expected"),
+    "yaml-unquoted": (
+        E,
+        True,
+        "an unquoted value YAML reads as a non-string (no, 0755, 1e3, "
+        "2024-01-01) where text is expected",
+    ),
     "yaml-boolean": (E, True, "a boolean written yes/no/on/off instead of true/false"),
-    "secret-in-spec": (E, True, "an API key (sk_test_/sk_live_) is written in the spec or a "
-                                "template"),
+    "secret-in-spec": (
+        E,
+        True,
+        "an API key (sk_test_/sk_live_) is written in the spec or a template",
+    ),
     "schema": (E, True, "the spec does not match schemas/portal.schema.json"),
     # files
     "logo-missing": (E, False, "the logo file does not exist or cannot be read"),
@@ -36,27 +46,43 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     "logo-not-image": (E, False, "the logo is not a PNG or JPEG (by its magic bytes)"),
     "logo-too-large": (E, False, "the logo is larger than 512 KiB"),
     "logo-aspect": (W, False, "the logo is not about 4:1 (200x50 px recommended)"),
-    "logo-no-alpha": (W, False, "the logo has no transparency (a transparent PNG is "
-                                "recommended)"),
+    "logo-no-alpha": (W, False, "the logo has no transparency (a transparent PNG is recommended)"),
     "body-file-missing": (E, False, "a template's body_file does not exist or cannot be read"),
-    "body-file-outside-folder": (E, False, "a body_file path is absolute or leaves the spec's "
-                                           "folder"),
+    "body-file-outside-folder": (
+        E,
+        False,
+        "a body_file path is absolute or leaves the spec's folder",
+    ),
     "body-file-not-utf8": (E, False, "a body_file is not UTF-8 text"),
     "body-file-too-large": (E, False, "a body_file is larger than 64 KiB"),
     "body-too-large": (E, False, "an inline body is larger than 64 KiB"),
     # meaning
-    "template-unknown-variable": (E, False, "a template uses a {{variable}} the portal does "
-                                            "not know"),
-    "template-missing-portal-link": (W, False, "invoice_created / payment_failed lack "
-                                               "{{customer_portal_link}}"),
-    "portal-disabled-with-links": (E, False, "the portal is disabled while templates link "
-                                             "to it"),
-    "payment-failed-cannot-update-card": (W, False, "payment_failed links to the portal but "
-                                                    "update_payment_methods is false"),
-    "cancel-subscription-enabled": (N, False, "customers may cancel subscriptions themselves "
-                                              "(retention)"),
-    "primary-color-contrast": (W, False, "the primary colour has less than 4.5:1 contrast "
-                                         "with white text (WCAG AA)"),
+    "template-unknown-variable": (
+        E,
+        False,
+        "a template uses a {{variable}} the portal does not know",
+    ),
+    "template-missing-portal-link": (
+        W,
+        False,
+        "invoice_created / payment_failed lack {{customer_portal_link}}",
+    ),
+    "portal-disabled-with-links": (E, False, "the portal is disabled while templates link to it"),
+    "payment-failed-cannot-update-card": (
+        W,
+        False,
+        "payment_failed links to the portal but update_payment_methods is false",
+    ),
+    "cancel-subscription-enabled": (
+        N,
+        False,
+        "customers may cancel subscriptions themselves (retention)",
+    ),
+    "primary-color-contrast": (
+        W,
+        False,
+        "the primary colour has less than 4.5:1 contrast with white text (WCAG AA)",
+    ),
 }
 
 

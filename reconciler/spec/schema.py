@@ -54,7 +54,7 @@ _REQUIRED_HINTS = {
 
 #: pattern failures, by the name of the key: (message template, hint).
 _PATTERN_MESSAGES = {
-    "primary_color": ('{v} is not a hex colour', 'write #RRGGBB, e.g. "#1662DD"'),
+    "primary_color": ("{v} is not a hex colour", 'write #RRGGBB, e.g. "#1662DD"'),
     "api_url": (
         "{v} is not an https URL",
         "use https://host[/path]; plain http is allowed only for localhost, 127.0.0.1 or [::1]",
@@ -120,7 +120,10 @@ def tree_checks(tree: YMap, file: str, bad: set[Path_]) -> list[Diagnostic]:
         ):
             out.append(
                 Diagnostic(
-                    "yaml-boolean", Severity.ERROR, node.origin, dotted(path),
+                    "yaml-boolean",
+                    Severity.ERROR,
+                    node.origin,
+                    dotted(path),
                     f"{node.raw} is not a boolean in YAML 1.2 (YAML 1.1 reads it as "
                     f"{str(node.value).lower()})",
                     "use true or false",
@@ -140,7 +143,8 @@ def secret_paths(tree: YMap) -> set[Path_]:
     for path, node in walk(tree):
         name = path[-1] if path else ""
         if (isinstance(name, str) and SECRET_PATTERN.search(name)) or (
-            isinstance(node, YScalar) and isinstance(node.value, str)
+            isinstance(node, YScalar)
+            and isinstance(node.value, str)
             and SECRET_PATTERN.search(node.value)
         ):
             out.add(path)
@@ -149,7 +153,10 @@ def secret_paths(tree: YMap) -> set[Path_]:
 
 def _secret(origin: Origin, path: str) -> Diagnostic:
     return Diagnostic(
-        "secret-in-spec", Severity.ERROR, origin, path,
+        "secret-in-spec",
+        Severity.ERROR,
+        origin,
+        path,
         "this looks like an API key (sk_test_/sk_live_…); keys must never be in the spec",
         "remove it, revoke the key if it was committed, and name the environment variable "
         "that holds it in target.api_key_env",
@@ -165,12 +172,24 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
     kind = error.validator
     value = error.instance
 
-    def diag(message: str, hint: str | None = None, *, at: Origin | None = None,
-             where: Path_ = path, rule: str = "schema") -> tuple[Diagnostic, Path_]:
+    def diag(
+        message: str,
+        hint: str | None = None,
+        *,
+        at: Origin | None = None,
+        where: Path_ = path,
+        rule: str = "schema",
+    ) -> tuple[Diagnostic, Path_]:
         origin = at or (node.origin if node else Origin(file, 1, 1))
         return (
-            Diagnostic(rule, Severity.ERROR, origin, dotted(where), redact(message),
-                       redact(hint) if hint else None),
+            Diagnostic(
+                rule,
+                Severity.ERROR,
+                origin,
+                dotted(where),
+                redact(message),
+                redact(hint) if hint else None,
+            ),
             path,
         )
 
@@ -190,8 +209,15 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
     if kind == "required":
         parent = _entry_origin(node, file)
         return [
-            (diag(f'missing required key "{key}"', _REQUIRED_HINTS.get(key),
-                  at=parent, where=(*path, key))[0], path)
+            (
+                diag(
+                    f'missing required key "{key}"',
+                    _REQUIRED_HINTS.get(key),
+                    at=parent,
+                    where=(*path, key),
+                )[0],
+                path,
+            )
             for key in error.validator_value
             if isinstance(value, dict) and key not in value
         ]
@@ -202,13 +228,21 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
         present = [n for n in names if isinstance(value, dict) and n in value]
         if len(present) > 1:
             second = lookup(tree, (*path, present[-1]))
-            return [diag(f'set only one of "{present[0]}" and "{present[1]}"',
-                         f'keep {present[1]} for a file, or {present[0]} for inline text',
-                         at=second.where if second else None)]
+            return [
+                diag(
+                    f'set only one of "{present[0]}" and "{present[1]}"',
+                    f"keep {present[1]} for a file, or {present[0]} for inline text",
+                    at=second.where if second else None,
+                )
+            ]
         event = path[-1] if path else "event"
-        return [diag(f'missing "{names[0]}" or "{names[1]}"',
-                     f"add body_file: templates/{event}.html, or an inline body",
-                     at=_entry_origin(node, file))]
+        return [
+            diag(
+                f'missing "{names[0]}" or "{names[1]}"',
+                f"add body_file: templates/{event}.html, or an inline body",
+                at=_entry_origin(node, file),
+            )
+        ]
     if kind == "type":
         return [_type_error(error, node, diag)]
     if kind == "const":
@@ -225,8 +259,12 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
     if kind == "minLength":
         return [diag("must not be empty", "write a value, or remove the key")]
     if kind == "maxLength":
-        return [diag(f"is too long: {len(value)} characters, at most {error.validator_value}",
-                     "shorten it")]
+        return [
+            diag(
+                f"is too long: {len(value)} characters, at most {error.validator_value}",
+                "shorten it",
+            )
+        ]
     if kind == "format":
         return [diag(f"{json.dumps(value)} is not a valid {error.validator_value}")]
     return [diag(error.message)]
@@ -267,7 +305,8 @@ def _const_error(error: Any, path: Path_, diag: Any) -> tuple[Diagnostic, Path_]
     if path == ("version",):
         return diag(  # type: ignore[no-any-return]
             f"unsupported version {json.dumps(value)}",
-            "write version: 1 (a number, without quotes)" if isinstance(value, str)
+            "write version: 1 (a number, without quotes)"
+            if isinstance(value, str)
             else "this portalctl reads version: 1",
         )
     if const == "default" and isinstance(value, str):

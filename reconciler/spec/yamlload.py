@@ -167,7 +167,9 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
 
     if len(raw) > MAX_SPEC_BYTES:
         return fail(
-            "yaml-too-large", 1, 1,
+            "yaml-too-large",
+            1,
+            1,
             f"file is {size or len(raw)} bytes; the limit is {MAX_SPEC_BYTES} bytes (1 MiB)",
             "a portal spec is a few kilobytes: move template bodies to body_file",
         )
@@ -177,14 +179,21 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return fail(
-            "yaml-encoding", line, col,
+            "yaml-encoding",
+            line,
+            col,
             f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
             "save the file as UTF-8",
         )
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        return fail("yaml-empty", 1, 1, "the file is empty",
-                    'start with "version: 1" and a "portal:" mapping')
+        return fail(
+            "yaml-empty",
+            1,
+            1,
+            "the file is empty",
+            'start with "version: 1" and a "portal:" mapping',
+        )
 
     loader: _StrictLoader | None = None
     try:
@@ -196,7 +205,9 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
         line, col = line_col(text, exc.position)
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return fail(
-            "yaml-encoding", line, col,
+            "yaml-encoding",
+            line,
+            col,
             f"character U+{code:04X} is not allowed in a YAML file",
             "remove the control character",
         )
@@ -216,14 +227,23 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
             loader.dispose()
 
     if root is None:
-        return fail("yaml-empty", 1, 1, "the file holds no document (only comments)",
-                    'start with "version: 1" and a "portal:" mapping')
+        return fail(
+            "yaml-empty",
+            1,
+            1,
+            "the file holds no document (only comments)",
+            'start with "version: 1" and a "portal:" mapping',
+        )
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else "a single value"
         line, col = root.start_mark.line + 1, root.start_mark.column + 1
-        return fail("yaml-not-mapping", line, col,
-                    f"the top level is {kind}, not a mapping",
-                    'write "key: value" pairs, starting with "version: 1"')
+        return fail(
+            "yaml-not-mapping",
+            line,
+            col,
+            f"the top level is {kind}, not a mapping",
+            'write "key: value" pairs, starting with "version: 1"',
+        )
 
     builder = _TreeBuilder(file, text)
     tree = builder.build(root)
@@ -256,7 +276,8 @@ class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
             event = self._events.peek_event()
             if isinstance(event, DocumentStartEvent):
                 raise self._refuse(
-                    "yaml-multi-document", event.start_mark,
+                    "yaml-multi-document",
+                    event.start_mark,
                     "more than one YAML document in the file",
                     'keep one document: remove the "---" separator and what follows, '
                     "or split it into separate files",
@@ -269,17 +290,20 @@ class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
             sign = "*" if isinstance(event, AliasEvent) else "&"
             raise self._refuse(
-                "yaml-anchor", event.start_mark,
+                "yaml-anchor",
+                event.start_mark,
                 f"anchors and aliases are not allowed ({sign}{event.anchor})",
                 "write the value out in full; anchors hide what a review should see",
             )
         tag = getattr(event, "tag", None)
         if isinstance(event, ScalarEvent | SequenceStartEvent | MappingStartEvent) and tag not in (
-            None, "!",
+            None,
+            "!",
         ):
             shown = tag.replace("tag:yaml.org,2002:", "!!")
             raise self._refuse(
-                "yaml-tag", event.start_mark,
+                "yaml-tag",
+                event.start_mark,
                 f"YAML tags are not allowed ({shown})",
                 "remove the tag; quote the value if it must be text",
             )
@@ -314,7 +338,10 @@ class _TreeBuilder:
                     first = out.entries[key].where
                     self.diagnostics.append(
                         Diagnostic(
-                            "yaml-duplicate-key", Severity.ERROR, key_origin, dotted(child_path),
+                            "yaml-duplicate-key",
+                            Severity.ERROR,
+                            key_origin,
+                            dotted(child_path),
                             f'duplicate key "{key}" (first defined on line {first.line})',
                             f"keep one of lines {first.line} and {key_origin.line}",
                         )
@@ -325,18 +352,31 @@ class _TreeBuilder:
                 out.entries[key] = child
             return out
         if isinstance(node, SequenceNode):
-            return YSeq(origin, start, end,
-                        items=[self.build(item, (*path, i)) for i, item in enumerate(node.value)])
+            return YSeq(
+                origin,
+                start,
+                end,
+                items=[self.build(item, (*path, i)) for i, item in enumerate(node.value)],
+            )
         assert isinstance(node, ScalarNode)
-        return YScalar(origin, start, end, value=self._scalar_value(node),
-                       raw=node.value, plain=node.style is None)
+        return YScalar(
+            origin,
+            start,
+            end,
+            value=self._scalar_value(node),
+            raw=node.value,
+            plain=node.style is None,
+        )
 
     def _key(self, node: Node, path: tuple[str | int, ...]) -> str | None:
         if isinstance(node, ScalarNode):
             return str(node.value)
         self.diagnostics.append(
             Diagnostic(
-                "yaml-complex-key", Severity.ERROR, self._origin(node.start_mark), dotted(path),
+                "yaml-complex-key",
+                Severity.ERROR,
+                self._origin(node.start_mark),
+                dotted(path),
                 "a key must be a plain name, not a list or mapping",
                 "write keys as simple names, e.g. company_name",
             )

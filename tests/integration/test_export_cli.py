@@ -71,8 +71,7 @@ def test_export_after_apply_round_trips_logo_and_templates(
     )
     assert (
         '    company_name: "Acme Cloud"\n    primary_color: "#1662dd"\n'
-        '    logo: "assets/logo.png"\n'
-        in text
+        '    logo: "assets/logo.png"\n' in text
     )
     assert "    payment_succeeded: default\n" in text
     assert (out_dir / "assets/logo.png").read_bytes() == (

@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.cli import run
 
-COLOUR_ONLY = "version: 1\nportal:\n  branding:\n    primary_color: \"{colour}\"\n"
+COLOUR_ONLY = 'version: 1\nportal:\n  branding:\n    primary_color: "{colour}"\n'
 
 
 def write(path: Path, text: str) -> str:
@@ -31,7 +31,7 @@ def http_spec(url: str, n: int, body: str = "") -> str:
 
 TEMPLATE = (
     "  notifications:\n    invoice_created:\n      subject: Invoice {{invoice_number}}\n"
-    "      body: \"See {{customer_portal_link}}\"\n"
+    '      body: "See {{customer_portal_link}}"\n'
 )
 
 
@@ -76,13 +76,15 @@ def test_json_document_names_spec_target_plan_or_error(
     doc = json.loads(capsys.readouterr().out)
     assert doc["version"] == 1
     assert doc["summary"] == {
-        "total": 2, "in_sync": 0, "with_changes": 1, "applied": 0, "failed": 1
+        "total": 2,
+        "in_sync": 0,
+        "with_changes": 1,
+        "applied": 0,
+        "failed": 1,
     }
     a, b = doc["portals"]
     assert (a["spec"], a["target"]) == ("portals/a.yaml", "embedded sandbox (.portal/sandbox.db)")
-    assert [c["title"] for c in a["plan"]["changes"]] == [
-        "update settings branding.primary_color"
-    ]
+    assert [c["title"] for c in a["plan"]["changes"]] == ["update settings branding.primary_color"]
     assert "error" not in a and "plan" not in b
     assert (b["spec"], b["target"]) == ("portals/b.yaml", None)
     assert b["error"]["exit_code"] == 3 and b["error"]["type"] == "SpecError"
@@ -92,8 +94,10 @@ def test_json_document_names_spec_target_plan_or_error(
 def test_markdown_stays_under_the_comment_limit(
     embedded_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    big = "".join(f"        Line {i} of a long email about {{{{customer_portal_link}}}}.\n"
-                  for i in range(900))
+    big = "".join(
+        f"        Line {i} of a long email about {{{{customer_portal_link}}}}.\n"
+        for i in range(900)
+    )
     for n in range(12):
         write(
             embedded_env / f"portals/p{n:02d}.yaml",
@@ -121,7 +125,9 @@ def test_out_folder_names_and_single_spec_keeps_its_behaviour(
     write(embedded_env / "c/other.yaml", COLOUR_ONLY.format(colour="#0a4fb8"))
     assert run(["plan", "a/portal.yaml", "b/portal.yaml", "c", "--out", "plans"]) == 0
     assert sorted(p.name for p in (embedded_env / "plans").iterdir()) == [
-        "a-portal.plan.json", "b-portal.plan.json", "other.plan.json"
+        "a-portal.plan.json",
+        "b-portal.plan.json",
+        "other.plan.json",
     ]
     assert "portalctl: 3 plan files saved to plans\n" in capsys.readouterr().err
     # One spec: today's output, no fleet lines. A folder is always a fleet (even of one),
@@ -223,9 +229,7 @@ def test_apply_fleet_isolates_disruptive_and_partial_failures(
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert lines[-3] == "portalctl: fleet: 3 portals: 0 in sync, 1 applied, 2 failed"
-    assert lines[-2].startswith(
-        "  portals/p2.yaml: apply stopped after 1 of 2 changes: "
-    )
+    assert lines[-2].startswith("  portals/p2.yaml: apply stopped after 1 of 2 changes: ")
     assert lines[-1].startswith("  portals/p3.yaml: refusing to apply 1 disruptive change: ")
     assert (
         "portalctl: portals/p2.yaml: applied before the failure:\n"
@@ -250,7 +254,8 @@ def test_markdown_of_a_thousand_portals_lists_failures_first_and_notes_the_rest(
         spec = f"portals/p{i:04d}.yaml"
         changes = (
             (Change("settings", Action.UPDATE, Stage.SETTINGS, "enabled", False, True),)
-            if i % 3 else ()
+            if i % 3
+            else ()
         )
         plan = Plan("http://x", "http://x", spec, changes, {}, DesiredState(Path(spec), {}))
         if i % 50 == 0:
@@ -269,6 +274,7 @@ def test_markdown_of_a_thousand_portals_lists_failures_first_and_notes_the_rest(
     )
     assert "portals not listed (the table would not fit in one comment)" in out
     assert "#### `portals/p0001.yaml`\n\n##### portalctl plan: 1 to change" in out
-    assert out.endswith(
-        "more. See the plan artifact (`portalctl plan --out DIR`)._\n"
-    ) and "_The plans of " in out
+    assert (
+        out.endswith("more. See the plan artifact (`portalctl plan --out DIR`)._\n")
+        and "_The plans of " in out
+    )

@@ -38,7 +38,7 @@ def spec_text(i: int, url: str) -> str:
         "  enabled: true\n"
         "  branding:\n"
         f"    company_name: Portal {i:02d}\n"
-        f"    primary_color: \"#{(i * 2):02x}3a6e\"\n"
+        f'    primary_color: "#{(i * 2):02x}3a6e"\n'
         "  permissions:\n"
         f"    cancel_subscription: {'true' if i % 3 == 0 else 'false'}\n"
     )
@@ -46,7 +46,7 @@ def spec_text(i: int, url: str) -> str:
         text += (
             "  notifications:\n"
             "    invoice_created:\n"
-            f"      subject: \"Invoice {{{{invoice_number}}}} from portal {i:02d}\"\n"
+            f'      subject: "Invoice {{{{invoice_number}}}} from portal {i:02d}"\n'
             "      body: |\n"
             f"        Hello, your invoice from portal {i:02d} is ready.\n"
             "        See it at {{customer_portal_link}}\n"
@@ -61,9 +61,7 @@ def summary_block(stderr: str) -> list[str]:
 
 
 @pytest.fixture
-def fleet(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_sandbox: Any
-) -> dict[str, Any]:
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_sandbox: Any) -> dict[str, Any]:
     main, broken = start_sandbox(), start_sandbox()
     monkeypatch.chdir(tmp_path)
     for name in ("PORTAL_API_URL", "PORTAL_API_KEY", "PORTAL_SANDBOX_DB"):
@@ -156,7 +154,9 @@ def test_fifty_portals_three_failures(
     doc = json.loads(out)
     assert doc["version"] == 1 and len(doc["portals"]) == N
     assert [p["spec"] for p in doc["portals"] if p["plan"]["has_changes"]] == [
-        "portals/p07.yaml", "portals/p13.yaml", "portals/p21.yaml"
+        "portals/p07.yaml",
+        "portals/p13.yaml",
+        "portals/p21.yaml",
     ]
 
     # 5. Applying the specs fixes the three; then drift finds the whole fleet in sync.
@@ -184,7 +184,8 @@ def test_fleet_plan_failures_remove_old_plan_files(
     block = summary_block(err)
     assert block[0] == "portalctl: fleet: 50 portals: 0 in sync, 48 with changes, 2 failed"
     assert [line.split(":", 1)[0] for line in block[1:]] == [
-        "  portals/p07.yaml", "  portals/p13.yaml"
+        "  portals/p07.yaml",
+        "  portals/p13.yaml",
     ]
     assert "portalctl: 48 plan files saved to plans" in err
     names = sorted(p.name for p in Path("plans").iterdir())

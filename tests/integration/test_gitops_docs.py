@@ -20,9 +20,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def readme_section(title: str, text: str = README, level: int = 2) -> str:
     """The body of the heading ``title`` at ``level`` (up to the next heading at that level)."""
     hashes = "#" * level
-    match = re.search(
-        rf"^{hashes} {re.escape(title)}\n(.*?)(?=^{hashes} |\Z)", text, re.M | re.S
-    )
+    match = re.search(rf"^{hashes} {re.escape(title)}\n(.*?)(?=^{hashes} |\Z)", text, re.M | re.S)
     assert match, f"README.md has no section '{hashes} {title}'"
     return match.group(1)
 
@@ -49,8 +47,12 @@ def commands() -> list[tuple[str, click.Command]]:
 
 
 def option_names(command: click.Command) -> list[str]:
-    return [name for param in command.params if isinstance(param, click.Option)
-            for name in (*param.opts, *param.secondary_opts)]
+    return [
+        name
+        for param in command.params
+        if isinstance(param, click.Option)
+        for name in (*param.opts, *param.secondary_opts)
+    ]
 
 
 @pytest.mark.parametrize(("name", "command"), commands(), ids=[n for n, _ in commands()])

@@ -22,9 +22,10 @@ REPO_WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
 
 def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
-         *map(str, files)],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -34,12 +35,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def test_there_are_three_example_workflows() -> None:
-    assert [p.name for p in EXAMPLES] == [
-        "portal-apply.yml", "portal-drift.yml", "portal-plan.yml"]
+    assert [p.name for p in EXAMPLES] == ["portal-apply.yml", "portal-drift.yml", "portal-plan.yml"]
 
 
-@pytest.mark.parametrize("schema", ["vendor.github-workflows",
-                                    "custom.github-workflows-require-timeout"])
+@pytest.mark.parametrize(
+    "schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"]
+)
 def test_workflows_pass_check_jsonschema(schema: str) -> None:
     proc = check_jsonschema(schema, *EXAMPLES, *REPO_WORKFLOWS)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -54,16 +55,24 @@ def test_action_passes_check_jsonschema() -> None:
 def test_check_jsonschema_would_catch_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     text = (REPO / "examples" / "github" / "portal-plan.yml").read_text(encoding="utf-8")
-    broken.write_text(text.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"),
-                      encoding="utf-8")
+    broken.write_text(
+        text.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"), encoding="utf-8"
+    )
     assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
 
 
 def test_pre_commit_manifest_is_valid() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "validate-manifest",
-         str(REPO / ".pre-commit-hooks.yaml")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "validate-manifest",
+            str(REPO / ".pre-commit-hooks.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -71,7 +80,10 @@ def test_pre_commit_manifest_is_valid() -> None:
 def test_hook_runs_portalctl_validate() -> None:
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert (hook["id"], hook["entry"], hook["language"]) == (
-        "portalctl-validate", "portalctl validate", "python")
+        "portalctl-validate",
+        "portalctl validate",
+        "python",
+    )
 
 
 @pytest.mark.parametrize(
@@ -99,8 +111,16 @@ def test_hook_files_pattern(path: str, matches: bool) -> None:
 def test_action_inputs_and_outputs() -> None:
     action = load(REPO / "action.yml")
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"command", "spec", "args", "version", "python-version",
-                                     "plan-file", "api-url", "output-file"}
+    assert set(action["inputs"]) == {
+        "command",
+        "spec",
+        "args",
+        "version",
+        "python-version",
+        "plan-file",
+        "api-url",
+        "output-file",
+    }
     assert action["inputs"]["spec"]["default"] == "portal.yaml"
     assert action["inputs"]["python-version"]["default"] == "3.11"
     assert set(action["outputs"]) == {"has_changes", "plan-file", "output-file", "exit-code"}
@@ -128,8 +148,9 @@ def test_plan_workflow_runs_on_pull_requests_with_minimal_permissions() -> None:
     assert set(on) == {"pull_request"}
     assert {"portal.yaml", "templates/**", "assets/**"} <= set(on["pull_request"]["paths"])
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert "<!-- portalctl-plan -->" in (REPO / "examples" / "github" / "portal-plan.yml"
-                                         ).read_text(encoding="utf-8")
+    assert "<!-- portalctl-plan -->" in (
+        REPO / "examples" / "github" / "portal-plan.yml"
+    ).read_text(encoding="utf-8")
 
 
 def test_apply_workflow_serialises_applies_behind_an_environment() -> None:
@@ -145,5 +166,6 @@ def test_drift_workflow_is_scheduled_and_may_only_touch_issues() -> None:
     drift = load(REPO / "examples" / "github" / "portal-drift.yml")
     assert set(drift[True]) == {"schedule", "workflow_dispatch"}
     assert drift["permissions"] == {"contents": "read", "issues": "write"}
-    assert "--label portal-drift" in (REPO / "examples" / "github" / "portal-drift.yml"
-                                      ).read_text(encoding="utf-8")
+    assert "--label portal-drift" in (REPO / "examples" / "github" / "portal-drift.yml").read_text(
+        encoding="utf-8"
+    )

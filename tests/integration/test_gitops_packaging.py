@@ -23,10 +23,16 @@ REPO = Path(__file__).resolve().parents[2]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Build from a copy: setuptools writes build/ and *.egg-info/ next to the sources.
     root = tmp_path_factory.mktemp("wheel")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode("utf-8").split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode("utf-8")
+        .split("\0")
+    )
     source = root / "src"
     for rel in filter(None, listed):
         src = REPO / rel
@@ -37,10 +43,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         elif src.exists():
             shutil.copy2(src, dest)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
-         "-q", "-w", str(root / "dist"), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            str(source),
+        ],
         env={**os.environ, "PIP_CACHE_DIR": str(root / "pip-cache")},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [built] = (root / "dist").glob("portal_reconciler-*.whl")

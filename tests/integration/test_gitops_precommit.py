@@ -26,10 +26,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("precommit")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode("utf-8").split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode("utf-8")
+        .split("\0")
+    )
     target = root / "portalctl"
     for rel in filter(None, listed):
         source = REPO / rel
@@ -67,9 +73,22 @@ def git_env(root: Path) -> dict[str, str]:
 
 def try_repo(clone: Path, *files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", ".", "portalctl-validate",
-         "--verbose", "--files", *files],
-        cwd=clone, env=git_env(clone.parent), capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            ".",
+            "portalctl-validate",
+            "--verbose",
+            "--files",
+            *files,
+        ],
+        cwd=clone,
+        env=git_env(clone.parent),
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
 

@@ -37,6 +37,7 @@ WORKFLOWS = REPO / "examples" / "github"
 ACTION = "portalctl/portalctl@"
 MARKER = "<!-- portalctl-plan -->"
 
+
 @pytest.fixture(autouse=True)
 def _forget_logging_setup() -> Iterator[None]:
     # run() configures structlog and the root logger (level, stream); leave no trace.
@@ -78,7 +79,7 @@ class Expr:
     def value(self) -> Any:
         result = self._or()
         if self.pos != len(self.tokens):
-            raise ValueError(f"trailing tokens in expression: {self.tokens[self.pos:]}")
+            raise ValueError(f"trailing tokens in expression: {self.tokens[self.pos :]}")
         return result
 
     def _peek(self) -> str | None:
@@ -137,8 +138,12 @@ class Expr:
         if self._peek() == "(":
             self._next()
             assert self._next()[1] == ")", "only argument-less functions are supported"
-            return {"always": True, "success": not self.failed, "failure": self.failed,
-                    "cancelled": False}[text]
+            return {
+                "always": True,
+                "success": not self.failed,
+                "failure": self.failed,
+                "cancelled": False,
+            }[text]
         node: Any = self.context
         for part in text.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
@@ -166,8 +171,9 @@ def as_text(value: Any) -> str:
 
 
 def interpolate(text: str, context: Mapping[str, Any]) -> str:
-    return re.sub(r"\$\{\{(.*?)\}\}", lambda m: as_text(Expr(m.group(1), context).value()),
-                  str(text))
+    return re.sub(
+        r"\$\{\{(.*?)\}\}", lambda m: as_text(Expr(m.group(1), context).value()), str(text)
+    )
 
 
 # --- the runner -----------------------------------------------------------------------------
@@ -206,7 +212,7 @@ def parse_command_file(path: Path) -> dict[str, str]:
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             name, delim = line.split("<<", 1)
             end = lines.index(delim, i + 1)
-            out[name] = "\n".join(lines[i + 1:end])
+            out[name] = "\n".join(lines[i + 1 : end])
             i = end + 1
             continue
         name, _, value = line.partition("=")
@@ -218,10 +224,17 @@ def parse_command_file(path: Path) -> dict[str, str]:
 class Runner:
     """Runs one job of a workflow file in ``workspace``; see the module docstring."""
 
-    def __init__(self, workspace: Path, scratch: Path, *, event_name: str,
-                 event: Mapping[str, Any], inputs: Mapping[str, Any] | None = None,
-                 vars: Mapping[str, str] | None = None,
-                 secrets: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        scratch: Path,
+        *,
+        event_name: str,
+        event: Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        vars: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> None:
         self.workspace = workspace
         self.scratch = scratch
         self.temp = scratch / "runner-temp"
@@ -293,20 +306,27 @@ class Runner:
             elif uses.startswith(("actions/checkout@", "actions/setup-python@")):
                 result = StepResult(name, "success")
             elif "run" in step:
-                result = self._run_script(name, interpolate(step["run"], context),
-                                          {**self.job_env, **step_env},
-                                          ["bash", "-e"])
+                result = self._run_script(
+                    name,
+                    interpolate(step["run"], context),
+                    {**self.job_env, **step_env},
+                    ["bash", "-e"],
+                )
             else:
                 raise AssertionError(f"the runner does not know how to run {step}")
             results.append(result)
             if "id" in step:
-                step_outputs[step["id"]] = {"outputs": result.outputs,
-                                            "outcome": result.outcome}
+                step_outputs[step["id"]] = {"outputs": result.outputs, "outcome": result.outcome}
             failed = failed or result.outcome == "failure"
         return JobResult(results, artifacts)
 
-    def _context(self, *, env: Mapping[str, str], steps: Mapping[str, Any] | None = None,
-                 inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def _context(
+        self,
+        *,
+        env: Mapping[str, str],
+        steps: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         return {
             "github": self.github,
             "env": dict(env),
@@ -317,8 +337,9 @@ class Runner:
             "runner": {"temp": str(self.temp), "os": "Linux"},
         }
 
-    def _run_action(self, name: str, with_: Mapping[str, str],
-                    step_env: Mapping[str, str]) -> StepResult:
+    def _run_action(
+        self, name: str, with_: Mapping[str, str], step_env: Mapping[str, str]
+    ) -> StepResult:
         action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
         unknown = set(with_) - set(action["inputs"])
         assert not unknown, f"{name}: inputs not declared by action.yml: {unknown}"
@@ -333,9 +354,12 @@ class Runner:
             context = self._context(env=env, steps=inner, inputs=inputs)
             inner_env = {k: interpolate(v, context) for k, v in (step.get("env") or {}).items()}
             assert step["shell"] == "bash"
-            result = self._run_script(step["name"], interpolate(step["run"], context),
-                                      {**env, **inner_env},
-                                      ["bash", "--noprofile", "--norc", "-eo", "pipefail"])
+            result = self._run_script(
+                step["name"],
+                interpolate(step["run"], context),
+                {**env, **inner_env},
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail"],
+            )
             inner[step["id"]] = {"outputs": result.outputs}
             combined.stdout += result.stdout
             combined.stderr += result.stderr
@@ -344,12 +368,14 @@ class Runner:
                 combined.outcome = "failure"
                 break
         context = self._context(env=env, steps=inner, inputs=inputs)
-        combined.outputs = {k: interpolate(v["value"], context)
-                            for k, v in action["outputs"].items()}
+        combined.outputs = {
+            k: interpolate(v["value"], context) for k, v in action["outputs"].items()
+        }
         return combined
 
-    def _run_script(self, name: str, script: str, env: Mapping[str, str],
-                    shell: list[str]) -> StepResult:
+    def _run_script(
+        self, name: str, script: str, env: Mapping[str, str], shell: list[str]
+    ) -> StepResult:
         self.counter += 1
         path = self.temp / f"step-{self.counter}.sh"
         path.write_text(script, encoding="utf-8")
@@ -358,22 +384,31 @@ class Runner:
         proc = subprocess.run(
             [*shell, str(path)],
             cwd=self.workspace,
-            env={**self.base_env(), **env, "GITHUB_OUTPUT": str(output_file),
-                 "GITHUB_ENV": str(env_file)},
+            env={
+                **self.base_env(),
+                **env,
+                "GITHUB_OUTPUT": str(output_file),
+                "GITHUB_ENV": str(env_file),
+            },
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
         self.job_env.update(parse_command_file(env_file))
-        return StepResult(name, "success" if proc.returncode == 0 else "failure",
-                          proc.returncode, proc.stdout, proc.stderr,
-                          parse_command_file(output_file))
+        return StepResult(
+            name,
+            "success" if proc.returncode == 0 else "failure",
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            parse_command_file(output_file),
+        )
 
 
 # --- gh: a recording stand-in for GitHub's REST API (comments, issues, labels) -------------
 
-FAKE_GH = '''\
+FAKE_GH = """\
 import json, os, sys
 from pathlib import Path
 
@@ -433,7 +468,7 @@ elif args[:2] == ["label", "create"]:
 else:
     sys.exit(f"fake gh: unsupported command {args}")
 state_path.write_text(json.dumps(state))
-'''
+"""
 
 
 @dataclass
@@ -482,15 +517,29 @@ def workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 def pull_request_runner(tmp_path: Path, workspace: Path) -> Runner:
     return Runner(
-        workspace, tmp_path / "scratch", event_name="pull_request",
-        event={"pull_request": {"number": 7, "head": {"sha": "0123456789abcdef",
-                                                      "repo": {"full_name": "acme/billing"}}}},
+        workspace,
+        tmp_path / "scratch",
+        event_name="pull_request",
+        event={
+            "pull_request": {
+                "number": 7,
+                "head": {"sha": "0123456789abcdef", "repo": {"full_name": "acme/billing"}},
+            }
+        },
     )
-def push_runner(tmp_path: Path, workspace: Path, *, name: str = "push",
-                inputs: Mapping[str, Any] | None = None) -> Runner:
+
+
+def push_runner(
+    tmp_path: Path, workspace: Path, *, name: str = "push", inputs: Mapping[str, Any] | None = None
+) -> Runner:
     event_name = "workflow_dispatch" if inputs is not None else "push"
-    return Runner(workspace, tmp_path / f"scratch-{name}", event_name=event_name,
-                  event={"ref": "refs/heads/main"}, inputs=inputs)
+    return Runner(
+        workspace,
+        tmp_path / f"scratch-{name}",
+        event_name=event_name,
+        event={"ref": "refs/heads/main"},
+        inputs=inputs,
+    )
 
 
 def outcomes(result: JobResult) -> list[tuple[str, str]]:
@@ -526,8 +575,11 @@ def test_expression_evaluator(expression: str, expected: Any) -> None:
     context = {
         "steps": {"plan": {"outputs": {"has_changes": "true"}}},
         "inputs": {"allow-disruptive": True},
-        "github": {"repository": "acme/billing", "event_name": "pull_request",
-                   "event": {"pull_request": {"head": {"repo": {"full_name": "acme/billing"}}}}},
+        "github": {
+            "repository": "acme/billing",
+            "event_name": "pull_request",
+            "event": {"pull_request": {"head": {"repo": {"full_name": "acme/billing"}}}},
+        },
     }
     assert Expr(expression, context).value() == expected
 
@@ -555,14 +607,20 @@ def test_plan_workflow_posts_one_sticky_comment_with_the_markdown_plan(
         ("Post or update the comment", "success"),
     ]
     plan = result.step("Plan")
-    assert plan.outputs == {"has_changes": "true", "plan-file": "plan.json",
-                            "output-file": "plan.md", "exit-code": "2"}
+    assert plan.outputs == {
+        "has_changes": "true",
+        "plan-file": "plan.json",
+        "output-file": "plan.md",
+        "exit-code": "2",
+    }
     assert result.artifacts == {"portal-plan": [workspace / "plan.json", workspace / "plan.md"]}
 
     plan_md = (workspace / "plan.md").read_text(encoding="utf-8")
     # The file is exactly what `portalctl plan --format markdown` printed (tee'd to the log).
-    assert f"portalctl plan portal.yaml --detailed-exitcode --out plan.json --format markdown\n" \
+    assert (
+        f"portalctl plan portal.yaml --detailed-exitcode --out plan.json --format markdown\n"
         f"{plan_md}" in plan.stdout
+    )
     assert "embedded sandbox" in plan.stderr
     assert json.loads((workspace / "plan.json").read_text(encoding="utf-8"))
     # plan appends its markdown to the job summary.
@@ -570,18 +628,24 @@ def test_plan_workflow_posts_one_sticky_comment_with_the_markdown_plan(
 
     comment = expected_comment(plan_md)
     assert (runner.temp / "portal-plan-comment.md").read_text(encoding="utf-8") == comment
-    assert github.state["comments"] == [{"id": 1000, "user": "github-actions[bot]",
-                                         "body": comment}]
+    assert github.state["comments"] == [
+        {"id": 1000, "user": "github-actions[bot]", "body": comment}
+    ]
 
     # The next push updates the same comment instead of adding one.
     again = pull_request_runner(tmp_path / "second", workspace)
     assert not again.run_job(WORKFLOWS / "portal-plan.yml", "plan").failed
     assert len(github.state["comments"]) == 1
-    methods = [call[call.index("--method") + 1] if "--method" in call else "GET"
-               for call in github.calls]
+    methods = [
+        call[call.index("--method") + 1] if "--method" in call else "GET" for call in github.calls
+    ]
     assert methods == ["GET", "POST", "GET", "PATCH"]
-    assert github.calls[-1][:4] == ["api", "--method", "PATCH",
-                                    "repos/acme/billing/issues/comments/1000"]
+    assert github.calls[-1][:4] == [
+        "api",
+        "--method",
+        "PATCH",
+        "repos/acme/billing/issues/comments/1000",
+    ]
 
 
 def test_plan_comment_is_not_posted_for_a_fork(
@@ -601,7 +665,8 @@ def test_a_lint_error_fails_validate_with_an_annotation_and_says_so_in_the_comme
     template = workspace / "templates" / "payment_failed.html"
     template.write_text(
         template.read_text(encoding="utf-8").replace(
-            'href="{{customer_portal_link}}"', 'href="{{customer_portl_link}}"'),
+            'href="{{customer_portal_link}}"', 'href="{{customer_portl_link}}"'
+        ),
         encoding="utf-8",
     )
     runner = pull_request_runner(tmp_path, workspace)
@@ -616,26 +681,38 @@ def test_a_lint_error_fails_validate_with_an_annotation_and_says_so_in_the_comme
     ]
     validate = result.step("Validate")
     assert validate.code == ExitCode.INVALID
-    assert validate.outputs == {"exit-code": "3", "has_changes": "false", "plan-file": "",
-                                "output-file": ""}
+    assert validate.outputs == {
+        "exit-code": "3",
+        "has_changes": "false",
+        "plan-file": "",
+        "output-file": "",
+    }
     assert validate.stdout.splitlines()[-1] == (
         "::error title=portalctl: invalid spec or usage (exit 3)::fix the errors above (they "
         "are annotated on portal.yaml) and push again"
     )
     # The problem matcher the action registers turns the diagnostic into an annotation on
     # the template line that holds the misspelt variable.
-    matcher_line = next(line for line in validate.stdout.splitlines()
-                        if line.startswith("::add-matcher::"))
+    matcher_line = next(
+        line for line in validate.stdout.splitlines() if line.startswith("::add-matcher::")
+    )
     matcher = json.loads(Path(matcher_line.removeprefix("::add-matcher::")).read_text())
     pattern = matcher["problemMatcher"][0]["pattern"][0]
-    hits = [m for m in map(re.compile(pattern["regexp"]).match, validate.stderr.splitlines())
-            if m]
-    line_no = next(number for number, text in enumerate(template.read_text().splitlines(), 1)
-                   if "customer_portl_link" in text)
-    spec_line = next(number for number, text in enumerate(
-        (workspace / "portal.yaml").read_text().splitlines(), 1) if "payment_failed:" in text)
-    assert [(m.group(pattern["file"]), m.group(pattern["line"]), m.group(pattern["severity"]))
-            for m in hits] == [
+    hits = [m for m in map(re.compile(pattern["regexp"]).match, validate.stderr.splitlines()) if m]
+    line_no = next(
+        number
+        for number, text in enumerate(template.read_text().splitlines(), 1)
+        if "customer_portl_link" in text
+    )
+    spec_line = next(
+        number
+        for number, text in enumerate((workspace / "portal.yaml").read_text().splitlines(), 1)
+        if "payment_failed:" in text
+    )
+    assert [
+        (m.group(pattern["file"]), m.group(pattern["line"]), m.group(pattern["severity"]))
+        for m in hits
+    ] == [
         ("templates/payment_failed.html", str(line_no), "error"),
         # ... and the email no longer carries the portal link at all.
         ("portal.yaml", str(spec_line), "warning"),
@@ -690,7 +767,8 @@ def test_apply_workflow_applies_once_then_has_nothing_to_do(
     assert "portalctl apply plan.json --auto-approve\n" in apply.stdout
 
     again = push_runner(tmp_path, workspace, name="again").run_job(
-        WORKFLOWS / "portal-apply.yml", "apply")
+        WORKFLOWS / "portal-apply.yml", "apply"
+    )
     assert outcomes(again) == [
         ("actions/checkout@v4", "success"),
         ("Plan", "success"),
@@ -701,8 +779,10 @@ def test_apply_workflow_applies_once_then_has_nothing_to_do(
 
     # ... and the pull request comment now says so.
     pr = pull_request_runner(tmp_path / "pr", workspace)
-    assert pr.run_job(WORKFLOWS / "portal-plan.yml", "plan").step("Plan").outputs[
-        "has_changes"] == "false"
+    assert (
+        pr.run_job(WORKFLOWS / "portal-plan.yml", "plan").step("Plan").outputs["has_changes"]
+        == "false"
+    )
     plan_md = (workspace / "plan.md").read_text(encoding="utf-8")
     assert github.state["comments"][0]["body"] == expected_comment(plan_md)
     assert github.calls[-1][2] == "POST"
@@ -711,14 +791,20 @@ def test_apply_workflow_applies_once_then_has_nothing_to_do(
 def test_disruptive_change_needs_the_manual_run_with_allow_disruptive(
     tmp_path: Path, workspace: Path
 ) -> None:
-    assert not push_runner(tmp_path, workspace).run_job(
-        WORKFLOWS / "portal-apply.yml", "apply").failed
+    assert (
+        not push_runner(tmp_path, workspace).run_job(WORKFLOWS / "portal-apply.yml", "apply").failed
+    )
     spec = workspace / "portal.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace(
-        "download_invoices: true", "download_invoices: false"), encoding="utf-8")
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace(
+            "download_invoices: true", "download_invoices: false"
+        ),
+        encoding="utf-8",
+    )
 
     refused = push_runner(tmp_path, workspace, name="refused").run_job(
-        WORKFLOWS / "portal-apply.yml", "apply")
+        WORKFLOWS / "portal-apply.yml", "apply"
+    )
     assert outcomes(refused) == [
         ("actions/checkout@v4", "success"),
         ("Plan", "success"),
@@ -730,12 +816,14 @@ def test_disruptive_change_needs_the_manual_run_with_allow_disruptive(
     assert "download_invoices" in apply.stderr
     assert "::error title=portalctl: invalid spec or usage (exit 3)::" in apply.stdout
 
-    manual = push_runner(tmp_path, workspace, name="manual",
-                         inputs={"allow-disruptive": True}).run_job(
-        WORKFLOWS / "portal-apply.yml", "apply")
+    manual = push_runner(
+        tmp_path, workspace, name="manual", inputs={"allow-disruptive": True}
+    ).run_job(WORKFLOWS / "portal-apply.yml", "apply")
     assert not manual.failed
-    assert "portalctl apply plan.json --auto-approve --allow-disruptive\n" in \
-        manual.step("Apply").stdout
+    assert (
+        "portalctl apply plan.json --auto-approve --allow-disruptive\n"
+        in manual.step("Apply").stdout
+    )
 
 
 # --- the drift workflow ----------------------------------------------------------------------
@@ -750,8 +838,9 @@ def test_drift_workflow_opens_updates_and_closes_one_issue(
         runner = Runner(workspace, tmp_path / f"scratch-{name}", event_name="schedule", event={})
         return runner.run_job(drift, "drift")
 
-    assert not push_runner(tmp_path, workspace).run_job(
-        WORKFLOWS / "portal-apply.yml", "apply").failed
+    assert (
+        not push_runner(tmp_path, workspace).run_job(WORKFLOWS / "portal-apply.yml", "apply").failed
+    )
     in_sync = check("in-sync")
     assert in_sync.step("Check for drift").outputs["has_changes"] == "false"
     assert in_sync.step("Open or update the drift issue").outcome == "skipped"
@@ -760,8 +849,10 @@ def test_drift_workflow_opens_updates_and_closes_one_issue(
 
     # Someone changes the live portal by hand (here: applies another colour).
     other = workspace / "console-change.yaml"
-    other.write_text((workspace / "portal.yaml").read_text(encoding="utf-8").replace(
-        '"#1662DD"', '"#0A4FB8"'), encoding="utf-8")
+    other.write_text(
+        (workspace / "portal.yaml").read_text(encoding="utf-8").replace('"#1662DD"', '"#0A4FB8"'),
+        encoding="utf-8",
+    )
     monkeypatch.chdir(workspace)
     assert run(["apply", other.name, "--auto-approve"]) == ExitCode.OK
 
@@ -774,8 +865,9 @@ def test_drift_workflow_opens_updates_and_closes_one_issue(
     ]
     step = drifted.step("Check for drift")
     assert step.outputs["has_changes"] == "true"
-    assert "::warning title=portalctl: drift::the live portal differs from portal.yaml" in \
-        step.stdout
+    assert (
+        "::warning title=portalctl: drift::the live portal differs from portal.yaml" in step.stdout
+    )
     drift_md = (workspace / "drift.md").read_text(encoding="utf-8")
     assert "0a4fb8" in drift_md.lower()
     [issue] = github.state["issues"]
@@ -792,8 +884,11 @@ def test_drift_workflow_opens_updates_and_closes_one_issue(
     assert len(github.state["issues"]) == 1
     assert github.calls[-1][:3] == ["issue", "edit", "1"]
 
-    assert not push_runner(tmp_path, workspace, name="restore").run_job(
-        WORKFLOWS / "portal-apply.yml", "apply").failed
+    assert (
+        not push_runner(tmp_path, workspace, name="restore")
+        .run_job(WORKFLOWS / "portal-apply.yml", "apply")
+        .failed
+    )
     check("fixed")
     [issue] = github.state["issues"]
     assert issue["state"] == "closed"
@@ -808,23 +903,43 @@ def test_drift_workflow_opens_updates_and_closes_one_issue(
 
 def one_step_workflow(tmp_path: Path, with_: Mapping[str, str]) -> Path:
     path = tmp_path / "one-step.yml"
-    path.write_text(yaml.safe_dump({
-        "on": "push",
-        "jobs": {"run": {"runs-on": "ubuntu-latest", "steps": [
-            {"name": "portalctl", "id": "p", "uses": f"{ACTION}v0.1.0", "with": dict(with_),
-             "env": {"PORTAL_API_KEY": "${{ secrets.PORTAL_API_KEY }}"}},
-        ]}},
-    }), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "on": "push",
+                "jobs": {
+                    "run": {
+                        "runs-on": "ubuntu-latest",
+                        "steps": [
+                            {
+                                "name": "portalctl",
+                                "id": "p",
+                                "uses": f"{ACTION}v0.1.0",
+                                "with": dict(with_),
+                                "env": {"PORTAL_API_KEY": "${{ secrets.PORTAL_API_KEY }}"},
+                            },
+                        ],
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.mark.parametrize(
     ("with_", "error"),
     [
-        ({"command": "destroy"},
-         '::error title=portalctl::unknown command "destroy"; use validate, plan, apply or drift'),
-        ({"command": "plan", "args": "--format 'markdown"},
-         "::error title=portalctl::cannot split args \"--format 'markdown\" (unbalanced quotes?)"),
+        (
+            {"command": "destroy"},
+            '::error title=portalctl::unknown command "destroy"; '
+            "use validate, plan, apply or drift",
+        ),
+        (
+            {"command": "plan", "args": "--format 'markdown"},
+            '::error title=portalctl::cannot split args "--format \'markdown" (unbalanced quotes?)',
+        ),
     ],
 )
 def test_the_action_refuses_bad_inputs_with_exit_3(
@@ -835,27 +950,41 @@ def test_the_action_refuses_bad_inputs_with_exit_3(
     step = result.step("portalctl")
     assert (step.outcome, step.code) == ("failure", ExitCode.INVALID)
     assert step.stdout.splitlines()[-1] == error
-    assert step.outputs == {"exit-code": "3", "has_changes": "false", "plan-file": "",
-                            "output-file": ""}
+    assert step.outputs == {
+        "exit-code": "3",
+        "has_changes": "false",
+        "plan-file": "",
+        "output-file": "",
+    }
 
 
-def test_the_action_masks_the_key_and_never_prints_it(
-    tmp_path: Path, workspace: Path
-) -> None:
+def test_the_action_masks_the_key_and_never_prints_it(tmp_path: Path, workspace: Path) -> None:
     key = "sk_test_0123456789abcdefSECRET"
-    runner = Runner(workspace, tmp_path / "scratch", event_name="push", event={},
-                    secrets={"PORTAL_API_KEY": key})
-    workflow = one_step_workflow(tmp_path, {"command": "plan", "plan-file": "plan.json",
-                                            "output-file": "plan.md",
-                                            "args": "--format markdown"})
+    runner = Runner(
+        workspace,
+        tmp_path / "scratch",
+        event_name="push",
+        event={},
+        secrets={"PORTAL_API_KEY": key},
+    )
+    workflow = one_step_workflow(
+        tmp_path,
+        {
+            "command": "plan",
+            "plan-file": "plan.json",
+            "output-file": "plan.md",
+            "args": "--format markdown",
+        },
+    )
     step = runner.run_job(workflow, "run").step("portalctl")
     assert step.outputs["exit-code"] == "2"
     lines = step.stdout.splitlines()
     # The run step masks the key before portalctl can print anything.
     mask = lines.index(f"::add-mask::{key}")
     assert mask < lines.index(
-        "portalctl plan portal.yaml --detailed-exitcode --out plan.json --format markdown")
-    rest = "\n".join(lines[:mask] + lines[mask + 1:]) + step.stderr
+        "portalctl plan portal.yaml --detailed-exitcode --out plan.json --format markdown"
+    )
+    rest = "\n".join(lines[:mask] + lines[mask + 1 :]) + step.stderr
     assert key not in rest
     for path in (workspace / "plan.json", workspace / "plan.md", runner.summary):
         assert key not in path.read_text(encoding="utf-8")
@@ -865,9 +994,14 @@ def test_the_action_masks_the_key_and_never_prints_it(
 
 
 def live_runner(tmp_path: Path, workspace: Path, server: Any, name: str) -> Runner:
-    return Runner(workspace, tmp_path / f"scratch-{name}", event_name="push",
-                  event={"ref": "refs/heads/main"}, vars={"PORTAL_API_URL": server.url},
-                  secrets={"PORTAL_API_KEY": server.key})
+    return Runner(
+        workspace,
+        tmp_path / f"scratch-{name}",
+        event_name="push",
+        event={"ref": "refs/heads/main"},
+        vars={"PORTAL_API_URL": server.url},
+        secrets={"PORTAL_API_KEY": server.key},
+    )
 
 
 def test_apply_workflow_stopped_part_way_fails_with_exit_5_then_converges(
@@ -890,12 +1024,16 @@ def test_apply_workflow_stopped_part_way_fails_with_exit_5_then_converges(
         "what was and was not applied. Fix the cause and re-run: the next plan shows exactly "
         "what is left"
     )
-    assert "portalctl: applied before the failure:\n  ✓ update templates/invoice_created" \
+    assert (
+        "portalctl: applied before the failure:\n  ✓ update templates/invoice_created"
         in apply.stderr
+    )
     assert "portalctl: NOT applied:\n" in apply.stderr
     assert "apply stopped after 1 of 4 changes" in apply.stderr
-    assert sandbox_server.key not in apply.stdout.replace(
-        f"::add-mask::{sandbox_server.key}", "") + apply.stderr
+    assert (
+        sandbox_server.key
+        not in apply.stdout.replace(f"::add-mask::{sandbox_server.key}", "") + apply.stderr
+    )
 
     sandbox_server.set_faults()
     fixed = live_runner(tmp_path, workspace, sandbox_server, "fixed").run_job(apply_yml, "apply")
@@ -907,7 +1045,10 @@ def test_apply_workflow_stopped_part_way_fails_with_exit_5_then_converges(
 
 
 def test_applying_a_stale_plan_fails_with_exit_4_and_writes_nothing(
-    tmp_path: Path, workspace: Path, sandbox_server: Any, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    workspace: Path,
+    sandbox_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(workspace)
@@ -916,29 +1057,49 @@ def test_applying_a_stale_plan_fails_with_exit_4_and_writes_nothing(
     assert run(["plan", "portal.yaml", "--out", "reviewed.json"]) == ExitCode.OK
     # Someone changes the portal after the plan was reviewed.
     other = workspace / "console-change.yaml"
-    other.write_text("version: 1\nportal:\n  branding:\n    company_name: Someone Else\n",
-                     encoding="utf-8")
+    other.write_text(
+        "version: 1\nportal:\n  branding:\n    company_name: Someone Else\n", encoding="utf-8"
+    )
     assert run(["apply", other.name, "--auto-approve"]) == ExitCode.OK
     capsys.readouterr()
     sandbox_server.clear_requests()
 
     runner = live_runner(tmp_path, workspace, sandbox_server, "stale")
-    step = runner.run_job(one_step_workflow(tmp_path, {
-        "command": "apply", "plan-file": "reviewed.json", "args": "--auto-approve",
-        "api-url": sandbox_server.url}), "run").step("portalctl")
+    step = runner.run_job(
+        one_step_workflow(
+            tmp_path,
+            {
+                "command": "apply",
+                "plan-file": "reviewed.json",
+                "args": "--auto-approve",
+                "api-url": sandbox_server.url,
+            },
+        ),
+        "run",
+    ).step("portalctl")
     assert (step.outcome, step.code) == ("failure", ExitCode.CONFLICT)
     assert step.stdout.splitlines()[-1].startswith("::error title=portalctl: conflict (exit 4)::")
     assert all(r["method"] == "GET" for r in sandbox_server.requests())
 
 
 def test_an_unreachable_portal_fails_with_exit_6(tmp_path: Path, workspace: Path) -> None:
-    runner = Runner(workspace, tmp_path / "scratch", event_name="push", event={},
-                    secrets={"PORTAL_API_KEY": "sk_test_unreachable0000"})
-    step = runner.run_job(one_step_workflow(tmp_path, {
-        "command": "drift", "api-url": "http://127.0.0.1:9"}), "run").step("portalctl")
+    runner = Runner(
+        workspace,
+        tmp_path / "scratch",
+        event_name="push",
+        event={},
+        secrets={"PORTAL_API_KEY": "sk_test_unreachable0000"},
+    )
+    step = runner.run_job(
+        one_step_workflow(tmp_path, {"command": "drift", "api-url": "http://127.0.0.1:9"}), "run"
+    ).step("portalctl")
     assert (step.outcome, step.code) == ("failure", ExitCode.UNREACHABLE)
-    assert step.outputs == {"exit-code": "6", "has_changes": "false", "plan-file": "",
-                            "output-file": ""}
+    assert step.outputs == {
+        "exit-code": "6",
+        "has_changes": "false",
+        "plan-file": "",
+        "output-file": "",
+    }
     assert step.stdout.splitlines()[-1] == (
         "::error title=portalctl: API unreachable or key rejected (exit 6)::check api-url (or "
         "PORTAL_API_URL) and the PORTAL_API_KEY secret"
@@ -952,10 +1113,18 @@ def test_the_action_plans_a_fleet_from_a_folder(tmp_path: Path, workspace: Path)
     for name in ("eu", "us"):
         (fleet / f"{name}.yaml").write_bytes((workspace / "portal.yaml").read_bytes())
     runner = Runner(workspace, tmp_path / "scratch", event_name="push", event={})
-    step = runner.run_job(one_step_workflow(tmp_path, {
-        "command": "plan", "spec": "portals", "plan-file": "plans"}), "run").step("portalctl")
+    step = runner.run_job(
+        one_step_workflow(tmp_path, {"command": "plan", "spec": "portals", "plan-file": "plans"}),
+        "run",
+    ).step("portalctl")
     assert step.outcome == "success", step.stderr
-    assert step.outputs == {"exit-code": "2", "has_changes": "true", "plan-file": "plans",
-                            "output-file": ""}
+    assert step.outputs == {
+        "exit-code": "2",
+        "has_changes": "true",
+        "plan-file": "plans",
+        "output-file": "",
+    }
     assert sorted(p.name for p in (workspace / "plans").iterdir()) == [
-        "eu.plan.json", "us.plan.json"]
+        "eu.plan.json",
+        "us.plan.json",
+    ]

@@ -24,118 +24,342 @@ EXAMPLE = "examples/portal.yaml"
 
 #: (spec file, exit code, exit code with --strict, first line on stderr)
 CASES = [
-    ('alias-bomb.yaml', 3, 3,
-     'tests/specs/alias-bomb.yaml:2:4: error: anchors and aliases are not allowed (&a); write the value out in full; anchors hide what a review should see [yaml-anchor]'),
-    ('anchor-merge-key.yaml', 3, 3,
-     'tests/specs/anchor-merge-key.yaml:3:16: error: anchors and aliases are not allowed (&all_on); write the value out in full; anchors hide what a review should see [yaml-anchor]'),
-    ('api-key-env-lowercase.yaml', 3, 3,
-     'tests/specs/api-key-env-lowercase.yaml:3:16: error: target.api_key_env: "acme-portal-key" is not an environment variable name; name the variable that holds the key (capitals, digits, _), e.g. ACME_PORTAL_KEY [schema]'),
-    ('api-key-in-spec.yaml', 3, 3,
-     'tests/specs/api-key-in-spec.yaml:4:16: error: target.api_key_env: this looks like an API key (sk_test_/sk_live_…); keys must never be in the spec; remove it, revoke the key if it was committed, and name the environment variable that holds it in target.api_key_env [secret-in-spec]'),
-    ('api-url-plain-http.yaml', 3, 3,
-     'tests/specs/api-url-plain-http.yaml:3:12: error: target.api_url: "http://api.4geeks.io" is not an https URL; use https://host[/path]; plain http is allowed only for localhost, 127.0.0.1 or [::1] [schema]'),
-    ('bad-hex-colour.yaml', 3, 3,
-     'tests/specs/bad-hex-colour.yaml:4:20: error: portal.branding.primary_color: "#12345" is not a hex colour; write #RRGGBB, e.g. "#1662DD" [schema]'),
-    ('body-file-missing.yaml', 3, 3,
-     'tests/specs/body-file-missing.yaml:6:18: error: portal.notifications.invoice_created.body_file: "templates/invoice.html" does not exist; the path is relative to the spec\'s folder; check its spelling [body-file-missing]'),
-    ('body-file-not-utf8.yaml', 3, 3,
-     'tests/specs/templates/latin1.html:2:7: error: portal.notifications.invoice_created.body_file: "templates/latin1.html" is not UTF-8: byte 0xe9 at offset 35; save the template as UTF-8 [body-file-not-utf8]'),
-    ('body-file-path-escape.yaml', 3, 3,
-     'tests/specs/body-file-path-escape.yaml:6:18: error: portal.notifications.invoice_created.body_file: "../../../etc/passwd" points outside the spec\'s folder; copy the template next to the spec and point at it, e.g. templates/invoice_created.html [body-file-outside-folder]'),
-    ('branding-without-value.yaml', 3, 3,
-     'tests/specs/branding-without-value.yaml:3:12: error: portal.branding: expected a mapping, got nothing (null); write a value, or remove the key [schema]'),
-    ('cancel-subscription-notice.yaml', 0, 0,
-     'tests/specs/cancel-subscription-notice.yaml:4:26: notice: portal.permissions.cancel_subscription: customers can cancel their subscription themselves; the help article advises using this with care for retention; keep it if intended [cancel-subscription-enabled]'),
-    ('comments-only.yaml', 3, 3,
-     'tests/specs/comments-only.yaml:1:1: error: the file holds no document (only comments); start with "version: 1" and a "portal:" mapping [yaml-empty]'),
-    ('company-name-blank.yaml', 3, 3,
-     'tests/specs/company-name-blank.yaml:4:19: error: portal.branding.company_name: the company name is blank; write the name customers should see [schema]'),
-    ('company-name-too-long.yaml', 3, 3,
-     'tests/specs/company-name-too-long.yaml:4:19: error: portal.branding.company_name: is too long: 109 characters, at most 100; shorten it [schema]'),
-    ('duplicate-key.yaml', 3, 3,
-     'tests/specs/duplicate-key.yaml:6:5: error: portal.branding.company_name: duplicate key "company_name" (first defined on line 4); keep one of lines 4 and 6 [yaml-duplicate-key]'),
-    ('empty.yaml', 3, 3,
-     'tests/specs/empty.yaml:1:1: error: the file is empty; start with "version: 1" and a "portal:" mapping [yaml-empty]'),
-    ('logo-absolute-path.yaml', 3, 3,
-     'tests/specs/logo-absolute-path.yaml:4:11: error: portal.branding.logo: "/etc/passwd" is an absolute path; use a path relative to the spec\'s folder, e.g. assets/logo.png [logo-outside-folder]'),
-    ('logo-gif.yaml', 3, 3,
-     'tests/specs/logo-gif.yaml:4:11: error: portal.branding.logo: "assets/logo.gif" is not a PNG or JPEG (it looks like GIF); export the logo as PNG (200x50 px, transparent background) or JPEG [logo-not-image]'),
-    ('logo-missing.yaml', 3, 3,
-     'tests/specs/logo-missing.yaml:4:11: error: portal.branding.logo: "assets/logo-v2.png" does not exist; the path is relative to the spec\'s folder; check its spelling [logo-missing]'),
-    ('logo-not-an-image.yaml', 3, 3,
-     'tests/specs/logo-not-an-image.yaml:4:11: error: portal.branding.logo: "assets/not-a-logo.png" is not a PNG or JPEG (it looks like text); export the logo as PNG (200x50 px, transparent background) or JPEG [logo-not-image]'),
-    ('logo-path-escape.yaml', 3, 3,
-     'tests/specs/logo-path-escape.yaml:4:11: error: portal.branding.logo: "../../etc/passwd" points outside the spec\'s folder; copy the logo next to the spec and point at it, e.g. assets/logo.png [logo-outside-folder]'),
-    ('logo-without-alpha.yaml', 0, 3,
-     'tests/specs/logo-without-alpha.yaml:4:11: warning: portal.branding.logo: "assets/opaque.png" is a PNG with no transparency; export a PNG with a transparent background (RGBA) [logo-no-alpha]'),
-    ('logo-wrong-aspect.yaml', 0, 3,
-     'tests/specs/logo-wrong-aspect.yaml:4:11: warning: portal.branding.logo: "assets/square.png" is 100x100 px (about 1:1); the portal header shows a 4:1 logo; export it at 200x50 px (or another 4:1 size) [logo-aspect]'),
-    ('low-contrast-colour.yaml', 0, 3,
-     'tests/specs/low-contrast-colour.yaml:4:20: warning: portal.branding.primary_color: "#7FB3FF" has a contrast of 2.14:1 with white button text; WCAG AA needs 4.5:1; use a darker shade, e.g. "#5578AB" [primary-color-contrast]'),
-    ('missing-portal-link.yaml', 0, 3,
-     'tests/specs/missing-portal-link.yaml:4:5: warning: portal.notifications.invoice_created: the invoice_created email does not contain {{customer_portal_link}}; add a link such as <a href="{{customer_portal_link}}">Manage billing</a> so customers can pay and update their card themselves [template-missing-portal-link]'),
-    ('missing-portal.yaml', 3, 3,
-     'tests/specs/missing-portal.yaml:1:1: error: portal: missing required key "portal"; add a "portal:" mapping with the settings to manage [schema]'),
-    ('missing-version.yaml', 3, 3,
-     'tests/specs/missing-version.yaml:1:1: error: version: missing required key "version"; add "version: 1" as the first line [schema]'),
-    ('multiple-documents.yaml', 3, 3,
-     'tests/specs/multiple-documents.yaml:4:1: error: more than one YAML document in the file; keep one document: remove the "---" separator and what follows, or split it into separate files [yaml-multi-document]'),
-    ('not-utf8.yaml', 3, 3,
-     'tests/specs/not-utf8.yaml:4:22: error: not valid UTF-8: byte 0xe9 at offset 52; save the file as UTF-8 [yaml-encoding]'),
-    ('payment-failed-cannot-update-card.yaml', 0, 3,
-     'tests/specs/payment-failed-cannot-update-card.yaml:4:29: warning: portal.permissions.update_payment_methods: payment_failed emails send customers to the portal, but update_payment_methods is false: they cannot fix their card there; set update_payment_methods: true (help article, troubleshooting Problem 2: the "Update payment method" option is missing) [payment-failed-cannot-update-card]'),
-    ('portal-disabled-with-links.yaml', 3, 3,
-     'tests/specs/portal-disabled-with-links.yaml:3:12: error: portal.enabled: the portal is disabled but the invoice_created email links to it with {{customer_portal_link}}: customers would get a dead link; set enabled: true, or remove {{customer_portal_link}} from those templates [portal-disabled-with-links]'),
-    ('python-tag.yaml', 3, 3,
-     'tests/specs/python-tag.yaml:2:9: error: YAML tags are not allowed (!!python/object/apply:os.system); remove the tag; quote the value if it must be text [yaml-tag]'),
-    ('quoted-boolean.yaml', 3, 3,
-     'tests/specs/quoted-boolean.yaml:4:24: error: portal.permissions.download_invoices: expected true or false, got the text "true"; write true or false without quotes [schema]'),
-    ('secret-in-body-file.yaml', 3, 3,
-     'tests/specs/templates/with-key.html:2:13: error: portal.notifications.invoice_created.body_file: this template contains what looks like an API key (sk_test_/sk_live_…); remove it and revoke the key if it was committed [secret-in-spec]'),
-    ('subject-too-long.yaml', 3, 3,
-     'tests/specs/subject-too-long.yaml:5:16: error: portal.notifications.invoice_created.subject: is too long: 150 characters, at most 128; shorten it [schema]'),
-    ('subject-with-line-break.yaml', 3, 3,
-     'tests/specs/subject-with-line-break.yaml:5:16: error: portal.notifications.invoice_created.subject: the subject must be a single line; remove the line break [schema]'),
-    ('tab-indentation.yaml', 3, 3,
-     "tests/specs/tab-indentation.yaml:3:1: error: invalid YAML: found character '\\t' that cannot start any token; indent with spaces, not tabs [yaml-syntax]"),
-    ('template-body-and-body-file.yaml', 3, 3,
-     'tests/specs/template-body-and-body-file.yaml:7:7: error: portal.notifications.invoice_created: set only one of "body" and "body_file"; keep body_file for a file, or body for inline text [schema]'),
-    ('template-default-typo.yaml', 3, 3,
-     'tests/specs/template-default-typo.yaml:4:21: error: portal.notifications.payment_failed: "defualt" is not a template; did you mean "default"? write "default" to reset the portal\'s default content, or a mapping with subject and body_file [schema]'),
-    ('template-without-body.yaml', 3, 3,
-     'tests/specs/template-without-body.yaml:4:5: error: portal.notifications.invoice_created: missing "body" or "body_file"; add body_file: templates/invoice_created.html, or an inline body [schema]'),
-    ('template-without-subject.yaml', 3, 3,
-     'tests/specs/template-without-subject.yaml:4:5: error: portal.notifications.payment_failed.subject: missing required key "subject"; add a one-line subject [schema]'),
-    ('top-level-list.yaml', 3, 3,
-     'tests/specs/top-level-list.yaml:1:1: error: the top level is a list, not a mapping; write "key: value" pairs, starting with "version: 1" [yaml-not-mapping]'),
-    ('unclosed-quote.yaml', 3, 3,
-     'tests/specs/unclosed-quote.yaml:5:1: error: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 4, column 19); check the indentation and quoting on this line [yaml-syntax]'),
-    ('unknown-event.yaml', 3, 3,
-     'tests/specs/unknown-event.yaml:4:5: error: portal.notifications.invoice_creatd: unknown key "invoice_creatd"; did you mean "invoice_created"? [schema]'),
-    ('unknown-key-typo.yaml', 3, 3,
-     'tests/specs/unknown-key-typo.yaml:5:5: error: portal.branding.primay_color: unknown key "primay_color"; did you mean "primary_color"? [schema]'),
-    ('unknown-permission.yaml', 3, 3,
-     'tests/specs/unknown-permission.yaml:4:5: error: portal.permissions.update_payment_method: unknown key "update_payment_method"; did you mean "update_payment_methods"? [schema]'),
-    ('unknown-top-level-key.yaml', 3, 3,
-     'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]'),
-    ('unknown-variable-in-body-file.yaml', 3, 3,
-     'tests/specs/templates/typo.html:3:23: error: portal.notifications.invoice_created.body_file: unknown template variable {{ customer_portal_lnk }}; did you mean {{customer_portal_link}}? [template-unknown-variable]'),
-    ('unknown-variable.yaml', 3, 3,
-     'tests/specs/unknown-variable.yaml:8:34: error: portal.notifications.payment_failed.body: unknown template variable {{customer_portl_link}}; did you mean {{customer_portal_link}}? [template-unknown-variable]'),
-    ('wrong-version.yaml', 3, 3,
-     'tests/specs/wrong-version.yaml:1:10: error: version: unsupported version 2; this portalctl reads version: 1 [schema]'),
-    ('yaml11-date-as-subject.yaml', 3, 3,
-     'tests/specs/yaml11-date-as-subject.yaml:5:16: error: portal.notifications.invoice_created.subject: unquoted 2024-01-01 is read as the date 2024-01-01, not as text; quote it: "2024-01-01" [yaml-unquoted]'),
-    ('yaml11-exponent-as-string.yaml', 3, 3,
-     'tests/specs/yaml11-exponent-as-string.yaml:4:19: error: portal.branding.company_name: unquoted 1e3 is read as the number 1000, not as text; quote it: "1e3" [yaml-unquoted]'),
-    ('yaml11-no-as-string.yaml', 3, 3,
-     'tests/specs/yaml11-no-as-string.yaml:4:19: error: portal.branding.company_name: unquoted no is read as the boolean false, not as text; quote it: "no" [yaml-unquoted]'),
-    ('yaml11-octal-as-string.yaml', 3, 3,
-     'tests/specs/yaml11-octal-as-string.yaml:4:19: error: portal.branding.company_name: unquoted 0755 is read as the number 493, not as text; quote it: "0755" [yaml-unquoted]'),
-    ('yaml11-off-as-boolean.yaml', 3, 3,
-     'tests/specs/yaml11-off-as-boolean.yaml:4:26: error: portal.permissions.cancel_subscription: off is not a boolean in YAML 1.2 (YAML 1.1 reads it as false); use true or false [yaml-boolean]'),
-    ('yaml11-yes-as-boolean.yaml', 3, 3,
-     'tests/specs/yaml11-yes-as-boolean.yaml:3:12: error: portal.enabled: yes is not a boolean in YAML 1.2 (YAML 1.1 reads it as true); use true or false [yaml-boolean]'),
+    (
+        "alias-bomb.yaml",
+        3,
+        3,
+        "tests/specs/alias-bomb.yaml:2:4: error: anchors and aliases are not allowed (&a); write the value out in full; anchors hide what a review should see [yaml-anchor]",
+    ),
+    (
+        "anchor-merge-key.yaml",
+        3,
+        3,
+        "tests/specs/anchor-merge-key.yaml:3:16: error: anchors and aliases are not allowed (&all_on); write the value out in full; anchors hide what a review should see [yaml-anchor]",
+    ),
+    (
+        "api-key-env-lowercase.yaml",
+        3,
+        3,
+        'tests/specs/api-key-env-lowercase.yaml:3:16: error: target.api_key_env: "acme-portal-key" is not an environment variable name; name the variable that holds the key (capitals, digits, _), e.g. ACME_PORTAL_KEY [schema]',
+    ),
+    (
+        "api-key-in-spec.yaml",
+        3,
+        3,
+        "tests/specs/api-key-in-spec.yaml:4:16: error: target.api_key_env: this looks like an API key (sk_test_/sk_live_…); keys must never be in the spec; remove it, revoke the key if it was committed, and name the environment variable that holds it in target.api_key_env [secret-in-spec]",
+    ),
+    (
+        "api-url-plain-http.yaml",
+        3,
+        3,
+        'tests/specs/api-url-plain-http.yaml:3:12: error: target.api_url: "http://api.4geeks.io" is not an https URL; use https://host[/path]; plain http is allowed only for localhost, 127.0.0.1 or [::1] [schema]',
+    ),
+    (
+        "bad-hex-colour.yaml",
+        3,
+        3,
+        'tests/specs/bad-hex-colour.yaml:4:20: error: portal.branding.primary_color: "#12345" is not a hex colour; write #RRGGBB, e.g. "#1662DD" [schema]',
+    ),
+    (
+        "body-file-missing.yaml",
+        3,
+        3,
+        'tests/specs/body-file-missing.yaml:6:18: error: portal.notifications.invoice_created.body_file: "templates/invoice.html" does not exist; the path is relative to the spec\'s folder; check its spelling [body-file-missing]',
+    ),
+    (
+        "body-file-not-utf8.yaml",
+        3,
+        3,
+        'tests/specs/templates/latin1.html:2:7: error: portal.notifications.invoice_created.body_file: "templates/latin1.html" is not UTF-8: byte 0xe9 at offset 35; save the template as UTF-8 [body-file-not-utf8]',
+    ),
+    (
+        "body-file-path-escape.yaml",
+        3,
+        3,
+        'tests/specs/body-file-path-escape.yaml:6:18: error: portal.notifications.invoice_created.body_file: "../../../etc/passwd" points outside the spec\'s folder; copy the template next to the spec and point at it, e.g. templates/invoice_created.html [body-file-outside-folder]',
+    ),
+    (
+        "branding-without-value.yaml",
+        3,
+        3,
+        "tests/specs/branding-without-value.yaml:3:12: error: portal.branding: expected a mapping, got nothing (null); write a value, or remove the key [schema]",
+    ),
+    (
+        "cancel-subscription-notice.yaml",
+        0,
+        0,
+        "tests/specs/cancel-subscription-notice.yaml:4:26: notice: portal.permissions.cancel_subscription: customers can cancel their subscription themselves; the help article advises using this with care for retention; keep it if intended [cancel-subscription-enabled]",
+    ),
+    (
+        "comments-only.yaml",
+        3,
+        3,
+        'tests/specs/comments-only.yaml:1:1: error: the file holds no document (only comments); start with "version: 1" and a "portal:" mapping [yaml-empty]',
+    ),
+    (
+        "company-name-blank.yaml",
+        3,
+        3,
+        "tests/specs/company-name-blank.yaml:4:19: error: portal.branding.company_name: the company name is blank; write the name customers should see [schema]",
+    ),
+    (
+        "company-name-too-long.yaml",
+        3,
+        3,
+        "tests/specs/company-name-too-long.yaml:4:19: error: portal.branding.company_name: is too long: 109 characters, at most 100; shorten it [schema]",
+    ),
+    (
+        "duplicate-key.yaml",
+        3,
+        3,
+        'tests/specs/duplicate-key.yaml:6:5: error: portal.branding.company_name: duplicate key "company_name" (first defined on line 4); keep one of lines 4 and 6 [yaml-duplicate-key]',
+    ),
+    (
+        "empty.yaml",
+        3,
+        3,
+        'tests/specs/empty.yaml:1:1: error: the file is empty; start with "version: 1" and a "portal:" mapping [yaml-empty]',
+    ),
+    (
+        "logo-absolute-path.yaml",
+        3,
+        3,
+        'tests/specs/logo-absolute-path.yaml:4:11: error: portal.branding.logo: "/etc/passwd" is an absolute path; use a path relative to the spec\'s folder, e.g. assets/logo.png [logo-outside-folder]',
+    ),
+    (
+        "logo-gif.yaml",
+        3,
+        3,
+        'tests/specs/logo-gif.yaml:4:11: error: portal.branding.logo: "assets/logo.gif" is not a PNG or JPEG (it looks like GIF); export the logo as PNG (200x50 px, transparent background) or JPEG [logo-not-image]',
+    ),
+    (
+        "logo-missing.yaml",
+        3,
+        3,
+        'tests/specs/logo-missing.yaml:4:11: error: portal.branding.logo: "assets/logo-v2.png" does not exist; the path is relative to the spec\'s folder; check its spelling [logo-missing]',
+    ),
+    (
+        "logo-not-an-image.yaml",
+        3,
+        3,
+        'tests/specs/logo-not-an-image.yaml:4:11: error: portal.branding.logo: "assets/not-a-logo.png" is not a PNG or JPEG (it looks like text); export the logo as PNG (200x50 px, transparent background) or JPEG [logo-not-image]',
+    ),
+    (
+        "logo-path-escape.yaml",
+        3,
+        3,
+        'tests/specs/logo-path-escape.yaml:4:11: error: portal.branding.logo: "../../etc/passwd" points outside the spec\'s folder; copy the logo next to the spec and point at it, e.g. assets/logo.png [logo-outside-folder]',
+    ),
+    (
+        "logo-without-alpha.yaml",
+        0,
+        3,
+        'tests/specs/logo-without-alpha.yaml:4:11: warning: portal.branding.logo: "assets/opaque.png" is a PNG with no transparency; export a PNG with a transparent background (RGBA) [logo-no-alpha]',
+    ),
+    (
+        "logo-wrong-aspect.yaml",
+        0,
+        3,
+        'tests/specs/logo-wrong-aspect.yaml:4:11: warning: portal.branding.logo: "assets/square.png" is 100x100 px (about 1:1); the portal header shows a 4:1 logo; export it at 200x50 px (or another 4:1 size) [logo-aspect]',
+    ),
+    (
+        "low-contrast-colour.yaml",
+        0,
+        3,
+        'tests/specs/low-contrast-colour.yaml:4:20: warning: portal.branding.primary_color: "#7FB3FF" has a contrast of 2.14:1 with white button text; WCAG AA needs 4.5:1; use a darker shade, e.g. "#5578AB" [primary-color-contrast]',
+    ),
+    (
+        "missing-portal-link.yaml",
+        0,
+        3,
+        'tests/specs/missing-portal-link.yaml:4:5: warning: portal.notifications.invoice_created: the invoice_created email does not contain {{customer_portal_link}}; add a link such as <a href="{{customer_portal_link}}">Manage billing</a> so customers can pay and update their card themselves [template-missing-portal-link]',
+    ),
+    (
+        "missing-portal.yaml",
+        3,
+        3,
+        'tests/specs/missing-portal.yaml:1:1: error: portal: missing required key "portal"; add a "portal:" mapping with the settings to manage [schema]',
+    ),
+    (
+        "missing-version.yaml",
+        3,
+        3,
+        'tests/specs/missing-version.yaml:1:1: error: version: missing required key "version"; add "version: 1" as the first line [schema]',
+    ),
+    (
+        "multiple-documents.yaml",
+        3,
+        3,
+        'tests/specs/multiple-documents.yaml:4:1: error: more than one YAML document in the file; keep one document: remove the "---" separator and what follows, or split it into separate files [yaml-multi-document]',
+    ),
+    (
+        "not-utf8.yaml",
+        3,
+        3,
+        "tests/specs/not-utf8.yaml:4:22: error: not valid UTF-8: byte 0xe9 at offset 52; save the file as UTF-8 [yaml-encoding]",
+    ),
+    (
+        "payment-failed-cannot-update-card.yaml",
+        0,
+        3,
+        'tests/specs/payment-failed-cannot-update-card.yaml:4:29: warning: portal.permissions.update_payment_methods: payment_failed emails send customers to the portal, but update_payment_methods is false: they cannot fix their card there; set update_payment_methods: true (help article, troubleshooting Problem 2: the "Update payment method" option is missing) [payment-failed-cannot-update-card]',
+    ),
+    (
+        "portal-disabled-with-links.yaml",
+        3,
+        3,
+        "tests/specs/portal-disabled-with-links.yaml:3:12: error: portal.enabled: the portal is disabled but the invoice_created email links to it with {{customer_portal_link}}: customers would get a dead link; set enabled: true, or remove {{customer_portal_link}} from those templates [portal-disabled-with-links]",
+    ),
+    (
+        "python-tag.yaml",
+        3,
+        3,
+        "tests/specs/python-tag.yaml:2:9: error: YAML tags are not allowed (!!python/object/apply:os.system); remove the tag; quote the value if it must be text [yaml-tag]",
+    ),
+    (
+        "quoted-boolean.yaml",
+        3,
+        3,
+        'tests/specs/quoted-boolean.yaml:4:24: error: portal.permissions.download_invoices: expected true or false, got the text "true"; write true or false without quotes [schema]',
+    ),
+    (
+        "secret-in-body-file.yaml",
+        3,
+        3,
+        "tests/specs/templates/with-key.html:2:13: error: portal.notifications.invoice_created.body_file: this template contains what looks like an API key (sk_test_/sk_live_…); remove it and revoke the key if it was committed [secret-in-spec]",
+    ),
+    (
+        "subject-too-long.yaml",
+        3,
+        3,
+        "tests/specs/subject-too-long.yaml:5:16: error: portal.notifications.invoice_created.subject: is too long: 150 characters, at most 128; shorten it [schema]",
+    ),
+    (
+        "subject-with-line-break.yaml",
+        3,
+        3,
+        "tests/specs/subject-with-line-break.yaml:5:16: error: portal.notifications.invoice_created.subject: the subject must be a single line; remove the line break [schema]",
+    ),
+    (
+        "tab-indentation.yaml",
+        3,
+        3,
+        "tests/specs/tab-indentation.yaml:3:1: error: invalid YAML: found character '\\t' that cannot start any token; indent with spaces, not tabs [yaml-syntax]",
+    ),
+    (
+        "template-body-and-body-file.yaml",
+        3,
+        3,
+        'tests/specs/template-body-and-body-file.yaml:7:7: error: portal.notifications.invoice_created: set only one of "body" and "body_file"; keep body_file for a file, or body for inline text [schema]',
+    ),
+    (
+        "template-default-typo.yaml",
+        3,
+        3,
+        'tests/specs/template-default-typo.yaml:4:21: error: portal.notifications.payment_failed: "defualt" is not a template; did you mean "default"? write "default" to reset the portal\'s default content, or a mapping with subject and body_file [schema]',
+    ),
+    (
+        "template-without-body.yaml",
+        3,
+        3,
+        'tests/specs/template-without-body.yaml:4:5: error: portal.notifications.invoice_created: missing "body" or "body_file"; add body_file: templates/invoice_created.html, or an inline body [schema]',
+    ),
+    (
+        "template-without-subject.yaml",
+        3,
+        3,
+        'tests/specs/template-without-subject.yaml:4:5: error: portal.notifications.payment_failed.subject: missing required key "subject"; add a one-line subject [schema]',
+    ),
+    (
+        "top-level-list.yaml",
+        3,
+        3,
+        'tests/specs/top-level-list.yaml:1:1: error: the top level is a list, not a mapping; write "key: value" pairs, starting with "version: 1" [yaml-not-mapping]',
+    ),
+    (
+        "unclosed-quote.yaml",
+        3,
+        3,
+        "tests/specs/unclosed-quote.yaml:5:1: error: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 4, column 19); check the indentation and quoting on this line [yaml-syntax]",
+    ),
+    (
+        "unknown-event.yaml",
+        3,
+        3,
+        'tests/specs/unknown-event.yaml:4:5: error: portal.notifications.invoice_creatd: unknown key "invoice_creatd"; did you mean "invoice_created"? [schema]',
+    ),
+    (
+        "unknown-key-typo.yaml",
+        3,
+        3,
+        'tests/specs/unknown-key-typo.yaml:5:5: error: portal.branding.primay_color: unknown key "primay_color"; did you mean "primary_color"? [schema]',
+    ),
+    (
+        "unknown-permission.yaml",
+        3,
+        3,
+        'tests/specs/unknown-permission.yaml:4:5: error: portal.permissions.update_payment_method: unknown key "update_payment_method"; did you mean "update_payment_methods"? [schema]',
+    ),
+    (
+        "unknown-top-level-key.yaml",
+        3,
+        3,
+        'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+    ),
+    (
+        "unknown-variable-in-body-file.yaml",
+        3,
+        3,
+        "tests/specs/templates/typo.html:3:23: error: portal.notifications.invoice_created.body_file: unknown template variable {{ customer_portal_lnk }}; did you mean {{customer_portal_link}}? [template-unknown-variable]",
+    ),
+    (
+        "unknown-variable.yaml",
+        3,
+        3,
+        "tests/specs/unknown-variable.yaml:8:34: error: portal.notifications.payment_failed.body: unknown template variable {{customer_portl_link}}; did you mean {{customer_portal_link}}? [template-unknown-variable]",
+    ),
+    (
+        "wrong-version.yaml",
+        3,
+        3,
+        "tests/specs/wrong-version.yaml:1:10: error: version: unsupported version 2; this portalctl reads version: 1 [schema]",
+    ),
+    (
+        "yaml11-date-as-subject.yaml",
+        3,
+        3,
+        'tests/specs/yaml11-date-as-subject.yaml:5:16: error: portal.notifications.invoice_created.subject: unquoted 2024-01-01 is read as the date 2024-01-01, not as text; quote it: "2024-01-01" [yaml-unquoted]',
+    ),
+    (
+        "yaml11-exponent-as-string.yaml",
+        3,
+        3,
+        'tests/specs/yaml11-exponent-as-string.yaml:4:19: error: portal.branding.company_name: unquoted 1e3 is read as the number 1000, not as text; quote it: "1e3" [yaml-unquoted]',
+    ),
+    (
+        "yaml11-no-as-string.yaml",
+        3,
+        3,
+        'tests/specs/yaml11-no-as-string.yaml:4:19: error: portal.branding.company_name: unquoted no is read as the boolean false, not as text; quote it: "no" [yaml-unquoted]',
+    ),
+    (
+        "yaml11-octal-as-string.yaml",
+        3,
+        3,
+        'tests/specs/yaml11-octal-as-string.yaml:4:19: error: portal.branding.company_name: unquoted 0755 is read as the number 493, not as text; quote it: "0755" [yaml-unquoted]',
+    ),
+    (
+        "yaml11-off-as-boolean.yaml",
+        3,
+        3,
+        "tests/specs/yaml11-off-as-boolean.yaml:4:26: error: portal.permissions.cancel_subscription: off is not a boolean in YAML 1.2 (YAML 1.1 reads it as false); use true or false [yaml-boolean]",
+    ),
+    (
+        "yaml11-yes-as-boolean.yaml",
+        3,
+        3,
+        "tests/specs/yaml11-yes-as-boolean.yaml:3:12: error: portal.enabled: yes is not a boolean in YAML 1.2 (YAML 1.1 reads it as true); use true or false [yaml-boolean]",
+    ),
 ]
 
 WARNING_ONLY = {name for name, code, strict, _ in CASES if code == 0}
@@ -164,8 +388,7 @@ def test_there_are_at_least_30_scenarios_and_each_is_covered() -> None:
     assert len(broken) >= 30
 
 
-@pytest.mark.parametrize(("name", "code", "strict_code", "first"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("name", "code", "strict_code", "first"), CASES, ids=[c[0] for c in CASES])
 def test_broken_spec_gives_exact_first_line(
     capsys: pytest.CaptureFixture[str], name: str, code: int, strict_code: int, first: str
 ) -> None:
@@ -177,8 +400,7 @@ def test_broken_spec_gives_exact_first_line(
     assert out.count("\n") == 1 and out.startswith(f"tests/specs/{name}: ")
 
 
-@pytest.mark.parametrize(("name", "code", "strict_code", "first"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("name", "code", "strict_code", "first"), CASES, ids=[c[0] for c in CASES])
 def test_json_format_has_the_same_first_diagnostic(
     capsys: pytest.CaptureFixture[str], name: str, code: int, strict_code: int, first: str
 ) -> None:
@@ -219,7 +441,7 @@ def test_summary_counts_errors_and_warnings(capsys: pytest.CaptureFixture[str]) 
     assert out == "tests/specs/unknown-variable.yaml: 1 error, 1 warning\n"
     assert err.splitlines() == [
         "tests/specs/unknown-variable.yaml:8:34: error: portal.notifications.payment_failed.body: unknown template variable {{customer_portl_link}}; did you mean {{customer_portal_link}}? [template-unknown-variable]",
-        "tests/specs/unknown-variable.yaml:4:5: warning: portal.notifications.payment_failed: the payment_failed email does not contain {{customer_portal_link}}; add a link such as <a href=\"{{customer_portal_link}}\">Manage billing</a> so customers can pay and update their card themselves [template-missing-portal-link]",
+        'tests/specs/unknown-variable.yaml:4:5: warning: portal.notifications.payment_failed: the payment_failed email does not contain {{customer_portal_link}}; add a link such as <a href="{{customer_portal_link}}">Manage billing</a> so customers can pay and update their card themselves [template-missing-portal-link]',
     ]
 
 
@@ -232,7 +454,10 @@ def test_notice_is_shown_and_never_fails(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_every_file_is_checked_even_when_one_fails(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = validate(
-        capsys, "tests/specs/duplicate-key.yaml", "examples/nope.yaml", EXAMPLE,
+        capsys,
+        "tests/specs/duplicate-key.yaml",
+        "examples/nope.yaml",
+        EXAMPLE,
         "tests/specs/bad-hex-colour.yaml",
     )
     assert rc == 3
@@ -254,8 +479,13 @@ def test_missing_file_in_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 3
     files = json.loads(out)["files"]
     assert files[0] == {
-        "file": "examples/nope.yaml", "valid": False, "errors": 0, "warnings": 0,
-        "notices": 0, "diagnostics": [], "error": "examples/nope.yaml: no such file",
+        "file": "examples/nope.yaml",
+        "valid": False,
+        "errors": 0,
+        "warnings": 0,
+        "notices": 0,
+        "diagnostics": [],
+        "error": "examples/nope.yaml: no such file",
     }
     assert files[1]["valid"] is True and files[1]["diagnostics"] == []
 
@@ -277,8 +507,10 @@ def test_directory_validates_every_spec_in_it(
         "portals/acme.yaml: valid (0 warnings)",
         "portals/globex.yml: 1 error, 0 warnings",
     ]
-    assert err == ('portals/globex.yml:18:20: error: portal.branding.primary_color: '
-                  '"#12345" is not a hex colour; write #RRGGBB, e.g. "#1662DD" [schema]\n')
+    assert err == (
+        "portals/globex.yml:18:20: error: portal.branding.primary_color: "
+        '"#12345" is not a hex colour; write #RRGGBB, e.g. "#1662DD" [schema]\n'
+    )
 
 
 def test_empty_directory_is_a_usage_error(
@@ -299,8 +531,13 @@ def test_no_file_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 
 def test_api_key_is_never_echoed(capsys: pytest.CaptureFixture[str]) -> None:
     for fmt in ("text", "json"):
-        rc, out, err = validate(capsys, "--format", fmt, "tests/specs/api-key-in-spec.yaml",
-                                "tests/specs/secret-in-body-file.yaml")
+        rc, out, err = validate(
+            capsys,
+            "--format",
+            fmt,
+            "tests/specs/api-key-in-spec.yaml",
+            "tests/specs/secret-in-body-file.yaml",
+        )
         assert rc == 3
         assert "exampleDoNotUse" not in out + err
         assert "secret-in-spec" in out + err
@@ -332,7 +569,8 @@ def test_oversized_logo_and_body_file(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "assets" / "big.png").write_bytes(logo + b"\0" * (512 * 1024))
     (tmp_path / "long.html").write_text("{{customer_portal_link}}" + "x" * 70_000)
     spec = tmp_path / "portal.yaml"
-    spec.write_text(textwrap.dedent("""\
+    spec.write_text(
+        textwrap.dedent("""\
         version: 1
         portal:
           branding:
@@ -341,18 +579,23 @@ def test_oversized_logo_and_body_file(tmp_path: Path, capsys: pytest.CaptureFixt
             invoice_created:
               subject: Invoice
               body_file: long.html
-        """))
+        """)
+    )
     rc, _out, err = validate(capsys, str(spec))
     assert rc == 3
     assert err.splitlines() == [
-        f"{spec}:4:11: error: portal.branding.logo: \"assets/big.png\" is {len(logo) + 512 * 1024} bytes; the limit is 524288 bytes (512 KiB); compress it or reduce its size; 200x50 px is recommended [logo-too-large]",
-        f"{spec}:8:18: error: portal.notifications.invoice_created.body_file: \"long.html\" is 70024 bytes; the limit is 65536 bytes (64 KiB); shorten the email; link to long content instead [body-file-too-large]",
+        f'{spec}:4:11: error: portal.branding.logo: "assets/big.png" is {len(logo) + 512 * 1024} bytes; the limit is 524288 bytes (512 KiB); compress it or reduce its size; 200x50 px is recommended [logo-too-large]',
+        f'{spec}:8:18: error: portal.notifications.invoice_created.body_file: "long.html" is 70024 bytes; the limit is 65536 bytes (64 KiB); shorten the email; link to long content instead [body-file-too-large]',
     ]
 
 
-@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32",
-                    reason="symlinks need a POSIX file system")
-def test_symlink_escaping_the_spec_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.skipif(
+    not hasattr(os, "symlink") or sys.platform == "win32",
+    reason="symlinks need a POSIX file system",
+)
+def test_symlink_escaping_the_spec_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     shutil.copy(SPECS / "assets" / "square.png", outside / "secret.png")
@@ -362,7 +605,8 @@ def test_symlink_escaping_the_spec_folder(tmp_path: Path, capsys: pytest.Capture
     (repo / "assets" / "logo.png").symlink_to(outside / "secret.png")
     (repo / "body.html").symlink_to("../outside/secret.html")
     spec = repo / "portal.yaml"
-    spec.write_text(textwrap.dedent("""\
+    spec.write_text(
+        textwrap.dedent("""\
         version: 1
         portal:
           branding:
@@ -371,18 +615,23 @@ def test_symlink_escaping_the_spec_folder(tmp_path: Path, capsys: pytest.Capture
             invoice_created:
               subject: Invoice
               body_file: body.html
-        """))
+        """)
+    )
     rc, _out, err = validate(capsys, str(spec))
     assert rc == 3
     assert err.splitlines() == [
-        f"{spec}:4:11: error: portal.branding.logo: \"assets/logo.png\" is a symlink to a file outside the spec's folder; copy the logo next to the spec and point at it, e.g. assets/logo.png [logo-outside-folder]",
-        f"{spec}:8:18: error: portal.notifications.invoice_created.body_file: \"body.html\" is a symlink to a file outside the spec's folder; copy the template next to the spec and point at it, e.g. templates/invoice_created.html [body-file-outside-folder]",
+        f'{spec}:4:11: error: portal.branding.logo: "assets/logo.png" is a symlink to a file outside the spec\'s folder; copy the logo next to the spec and point at it, e.g. assets/logo.png [logo-outside-folder]',
+        f'{spec}:8:18: error: portal.notifications.invoice_created.body_file: "body.html" is a symlink to a file outside the spec\'s folder; copy the template next to the spec and point at it, e.g. templates/invoice_created.html [body-file-outside-folder]',
     ]
 
 
 def _fresh_interpreter(code: str) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -390,26 +639,30 @@ def _fresh_interpreter(code: str) -> list[str]:
 
 
 def test_validate_never_imports_network_or_diff_libraries() -> None:
-    loaded = _fresh_interpreter(textwrap.dedent("""\
+    loaded = _fresh_interpreter(
+        textwrap.dedent("""\
         import contextlib, io, json, sys
         from reconciler.cli import run
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             assert run(["validate", "examples/portal.yaml", "tests/specs/unknown-key-typo.yaml"]) == 3
         heavy = ("httpx", "deepdiff", "starlette", "uvicorn", "jsonschema")
         print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
-        """))
+        """)
+    )
     assert loaded == ["jsonschema"]
 
 
 def test_jsonschema_is_imported_only_when_validating() -> None:
-    loaded = _fresh_interpreter(textwrap.dedent("""\
+    loaded = _fresh_interpreter(
+        textwrap.dedent("""\
         import contextlib, io, json, sys
         from reconciler.cli import run
         with contextlib.redirect_stdout(io.StringIO()):
             assert run(["validate", "--help"]) == 0
         import reconciler.spec
         print(json.dumps(sorted(m for m in ("jsonschema", "httpx", "deepdiff") if m in sys.modules)))
-        """))
+        """)
+    )
     assert loaded == []
 
 
@@ -418,7 +671,11 @@ def test_installed_console_script() -> None:
     assert portalctl, "the package is installed with its console script"
     result = subprocess.run(
         [portalctl, "validate", EXAMPLE, "tests/specs/yaml11-no-as-string.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 3
     assert result.stdout.splitlines() == [

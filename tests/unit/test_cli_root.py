@@ -63,10 +63,21 @@ def test_spec_error_prints_every_diagnostic(
     boom_command: list[BaseException], capsys: pytest.CaptureFixture[str]
 ) -> None:
     diags = [
-        Diagnostic("schema", Severity.ERROR, Origin("p.yaml", 3, 5), "portal.enabled",
-                   "expected true or false"),
-        Diagnostic("logo-missing", Severity.ERROR, Origin("p.yaml", 7, 11),
-                   "portal.branding.logo", "no such file: a.png", "check the path"),
+        Diagnostic(
+            "schema",
+            Severity.ERROR,
+            Origin("p.yaml", 3, 5),
+            "portal.enabled",
+            "expected true or false",
+        ),
+        Diagnostic(
+            "logo-missing",
+            Severity.ERROR,
+            Origin("p.yaml", 7, 11),
+            "portal.branding.logo",
+            "no such file: a.png",
+            "check the path",
+        ),
     ]
     boom_command.append(SpecError(diags))
     assert cli_module.run(["boom"]) == ExitCode.INVALID

@@ -92,9 +92,7 @@ def test_heavy_modules_are_imported_lazily() -> None:
 def test_nested_type_change_is_a_difference_too() -> None:
     live = {"permissions": {"download_invoices": 0}, "branding": {"company_name": "Acme"}}
     desired = {"permissions": {"download_invoices": False}, "branding": {"company_name": "Acme"}}
-    assert diff_tree(live, desired) == [
-        FieldDiff(("permissions", "download_invoices"), 0, False)
-    ]
+    assert diff_tree(live, desired) == [FieldDiff(("permissions", "download_invoices"), 0, False)]
 
 
 def test_no_difference_answers_without_importing_deepdiff() -> None:

@@ -65,8 +65,11 @@ def test_registered_secrets_are_redacted_from_logs(fmt: str) -> None:
     stream = io.StringIO()
     logs.configure(level="debug", log_format=fmt, stream=stream)
     logs.register_secret("sk_live_zzzzzzzzzzzz")
-    logs.get_logger().debug("api.request", header="X-Api-Key: sk_live_zzzzzzzzzzzz",
-                            nested={"k": ["sk_live_zzzzzzzzzzzz"]})
+    logs.get_logger().debug(
+        "api.request",
+        header="X-Api-Key: sk_live_zzzzzzzzzzzz",
+        nested={"k": ["sk_live_zzzzzzzzzzzz"]},
+    )
     out = stream.getvalue()
     assert "sk_live_zzzzzzzzzzzz" not in out
     assert logs.REDACTED in out
@@ -114,6 +117,11 @@ def test_any_key_name_can_be_logged() -> None:
     with capture_logs() as captured:
         logs.get_logger("x").info("api.request", method="GET", level_no=3, event_id="e1")
     assert captured == [
-        {"event": "api.request", "method": "GET", "level_no": 3, "event_id": "e1",
-         "log_level": "info"}
+        {
+            "event": "api.request",
+            "method": "GET",
+            "level_no": 3,
+            "event_id": "e1",
+            "log_level": "info",
+        }
     ]

@@ -222,7 +222,10 @@ def test_workflows_pin_the_action_to_this_version() -> None:
 
     for rel, content in starter_files().items():
         if rel.startswith(".github/"):
-            uses = [line.strip() for line in content.decode().splitlines()
-                    if "portalctl/portalctl@" in line]
+            uses = [
+                line.strip()
+                for line in content.decode().splitlines()
+                if "portalctl/portalctl@" in line
+            ]
             assert uses, rel
             assert {u for u in uses} == {f"uses: portalctl/portalctl@v{__version__}"}, rel

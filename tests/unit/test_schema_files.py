@@ -59,9 +59,11 @@ def test_every_property_has_description_and_examples(schema: dict[str, Any]) -> 
 
 def test_every_example_is_valid_for_its_own_property(schema: dict[str, Any]) -> None:
     root = Draft202012Validator(schema)
-    for where, sub in [("", schema), *properties(schema), *(
-        (f"/$defs/{n}", s) for n, s in schema["$defs"].items()
-    )]:
+    for where, sub in [
+        ("", schema),
+        *properties(schema),
+        *((f"/$defs/{n}", s) for n, s in schema["$defs"].items()),
+    ]:
         validator = root.evolve(schema=sub)
         for example in sub["examples"]:
             errors = [e.message for e in validator.iter_errors(example)]
@@ -118,9 +120,19 @@ def test_installed_package_ships_the_schema() -> None:
 
 def _check_jsonschema(instance: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--schemafile", "schemas/portal.schema.json",
-         instance],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--schemafile",
+            "schemas/portal.schema.json",
+            instance,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -139,10 +151,16 @@ def test_check_jsonschema_rejects_a_broken_spec() -> None:
 def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(tmp_path: Path) -> None:
     # Built as pip builds it for users (isolated build), from a copy of the tracked and new
     # files (setuptools writes build/ and *.egg-info/ next to the sources).
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode("utf-8").split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode("utf-8")
+        .split("\0")
+    )
     source = tmp_path / "src"
     for rel in filter(None, listed):
         src, dest = ROOT / rel, source / rel
@@ -152,10 +170,23 @@ def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(tmp_path: Path)
         elif src.is_file():
             shutil.copy2(src, dest)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
-         "-q", "-w", str(tmp_path / "dist"), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
         env={**os.environ, "PIP_CACHE_DIR": str(tmp_path / "pip-cache")},
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     [wheel] = (tmp_path / "dist").glob("portal_reconciler-*.whl")
@@ -163,9 +194,22 @@ def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(tmp_path: Path)
         assert archive.read("reconciler/schemas/portal.schema.json") == SCHEMA_PATH.read_bytes()
     target = tmp_path / "installed"
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
-         "-q", "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     code = (
@@ -175,8 +219,14 @@ def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(tmp_path: Path)
         f"load_spec({str(ROOT / 'examples' / 'portal.yaml')!r}, strict=True)\n"
         "print(reconciler.__file__); print(s.load_schema()['$id'])\n"
     )
-    ran = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120, check=False)
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert ran.returncode == 0, ran.stderr
     where, schema_id = ran.stdout.splitlines()
     assert Path(where).is_relative_to(target)

@@ -19,8 +19,13 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 def png(width: int, height: int, color_type: int, extra: bytes = b"") -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra
-            + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + extra
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -40,8 +45,10 @@ def test_example_logo_is_a_200x50_transparent_png() -> None:
         (png(200, 50, 6), ImageInfo("image/png", 200, 50, True)),
         (png(10, 20, 4), ImageInfo("image/png", 10, 20, True)),
         (png(200, 50, 2), ImageInfo("image/png", 200, 50, False)),
-        (png(8, 2, 3, chunk(b"PLTE", b"\0" * 3) + chunk(b"tRNS", b"\0")),
-         ImageInfo("image/png", 8, 2, True)),
+        (
+            png(8, 2, 3, chunk(b"PLTE", b"\0" * 3) + chunk(b"tRNS", b"\0")),
+            ImageInfo("image/png", 8, 2, True),
+        ),
         (jpeg(400, 100), ImageInfo("image/jpeg", 400, 100, False)),
     ],
 )
@@ -55,8 +62,10 @@ def test_recognised(data: bytes, info: ImageInfo) -> None:
         (b"", "is not a PNG or JPEG (the file is empty)"),
         (b"GIF89a\x01\x00", "is not a PNG or JPEG (it looks like GIF)"),
         (b"RIFF\0\0\0\0WEBPVP8 ", "is not a PNG or JPEG (it looks like WebP)"),
-        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>',
-         "is not a PNG or JPEG (it looks like SVG)"),
+        (
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>',
+            "is not a PNG or JPEG (it looks like SVG)",
+        ),
         (b"root:x:0:0:root:/root:/bin/bash\n", "is not a PNG or JPEG (it looks like text)"),
         (b"\x89PNG\r\n\x1a\n\0\0", "is not a valid PNG (missing or damaged IHDR header)"),
         (png(0, 50, 6), "is not a valid PNG (bad IHDR values)"),

@@ -14,8 +14,14 @@ from reconciler.spec.lint import contrast_ratio, darken_to_contrast, relative_lu
 
 @pytest.mark.parametrize(
     ("color", "ratio"),
-    [("#000000", 21.0), ("#FFFFFF", 1.0), ("#767676", 4.54), ("#777777", 4.48),
-     ("#1662DD", 5.49), ("#7FB3FF", 2.14)],
+    [
+        ("#000000", 21.0),
+        ("#FFFFFF", 1.0),
+        ("#767676", 4.54),
+        ("#777777", 4.48),
+        ("#1662DD", 5.49),
+        ("#7FB3FF", 2.14),
+    ],
 )
 def test_wcag_contrast_with_white(color: str, ratio: float) -> None:
     assert round(contrast_ratio(color, "#ffffff"), 2) == ratio
@@ -48,7 +54,9 @@ def lint_lines(tmp_path: Path, body: str, *, strict: bool = False) -> list[str]:
 
 
 def test_disabled_portal_names_every_linking_email(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert lint_lines(
+        tmp_path,
+        """\
         version: 1
         portal:
           enabled: false
@@ -56,7 +64,8 @@ def test_disabled_portal_names_every_linking_email(tmp_path: Path) -> None:
             invoice_created: {subject: "Invoice", body: "{{customer_portal_link}}"}
             payment_failed: {subject: "Failed", body: "{{customer_portal_link}}"}
             payment_succeeded: {subject: "Thanks", body: "Paid {{payment_amount}}"}
-        """) == [
+        """,
+    ) == [
         "3:12: error: portal.enabled: the portal is disabled but the invoice_created and "
         "payment_failed emails link to it with {{customer_portal_link}}: customers would get "
         "a dead link; set enabled: true, or remove {{customer_portal_link}} from those "
@@ -65,33 +74,49 @@ def test_disabled_portal_names_every_linking_email(tmp_path: Path) -> None:
 
 
 def test_disabled_portal_without_links_is_fine(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert (
+        lint_lines(
+            tmp_path,
+            """\
         version: 1
         portal:
           enabled: false
           notifications:
             payment_succeeded: {subject: "Thanks", body: "Paid {{payment_amount}}"}
-        """) == []
+        """,
+        )
+        == []
+    )
 
 
 def test_payment_failed_reset_to_default_does_not_trigger_card_warning(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert (
+        lint_lines(
+            tmp_path,
+            """\
         version: 1
         portal:
           permissions: {update_payment_methods: false}
           notifications:
             payment_failed: default
-        """) == []
+        """,
+        )
+        == []
+    )
 
 
 def test_card_warning_cites_the_seed(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert lint_lines(
+        tmp_path,
+        """\
         version: 1
         portal:
           permissions: {update_payment_methods: false}
           notifications:
             payment_failed: {subject: "Failed", body: "Fix it: {{customer_portal_link}}"}
-        """, strict=True) == [
+        """,
+        strict=True,
+    ) == [
         "3:41: warning: portal.permissions.update_payment_methods: payment_failed emails send "
         "customers to the portal, but update_payment_methods is false: they cannot fix their "
         "card there; set update_payment_methods: true (help article, troubleshooting Problem 2: "
@@ -100,11 +125,14 @@ def test_card_warning_cites_the_seed(tmp_path: Path) -> None:
 
 
 def test_contrast_warning_says_the_ratio(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert lint_lines(
+        tmp_path,
+        """\
         version: 1
         portal:
           branding: {primary_color: "#777777"}
-        """) == [
+        """,
+    ) == [
         '3:29: warning: portal.branding.primary_color: "#777777" has a contrast of 4.47:1 with '
         'white button text; WCAG AA needs 4.5:1; use a darker shade, e.g. "#767676" '
         "[primary-color-contrast]"
@@ -112,9 +140,15 @@ def test_contrast_warning_says_the_ratio(tmp_path: Path) -> None:
 
 
 def test_link_in_subject_counts(tmp_path: Path) -> None:
-    assert lint_lines(tmp_path, """\
+    assert (
+        lint_lines(
+            tmp_path,
+            """\
         version: 1
         portal:
           notifications:
             invoice_created: {subject: "Pay: {{customer_portal_link}}", body: "Invoice ready"}
-        """) == []
+        """,
+        )
+        == []
+    )

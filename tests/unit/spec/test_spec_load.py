@@ -80,20 +80,26 @@ def test_example_state() -> None:
     assert invoice.body == (ROOT / "examples/templates/invoice_created.html").read_text()
     assert invoice.body_file is not None
     assert invoice.body_file.path == "templates/invoice_created.html"
-    assert set(state.files) == {"assets/logo.png", "templates/invoice_created.html",
-                                "templates/payment_failed.html"}
+    assert set(state.files) == {
+        "assets/logo.png",
+        "templates/invoice_created.html",
+        "templates/payment_failed.html",
+    }
     origin = state.origins["portal.branding.primary_color"]
     assert (origin.file, origin.line, origin.col) == (str(EXAMPLE), 18, 5)
     assert "portal.notifications.payment_failed.body_file" in state.origins
 
 
 def test_only_named_keys_are_managed(tmp_path: Path) -> None:
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           branding:
             primary_color: "#0B5CAD"
-        """)
+        """,
+    )
     state, diagnostics = load_spec(spec)
     assert diagnostics == []
     assert state.settings == {"branding": {"primary_color": "#0b5cad"}}
@@ -104,7 +110,9 @@ def test_only_named_keys_are_managed(tmp_path: Path) -> None:
 
 
 def test_resets(tmp_path: Path) -> None:
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           branding:
@@ -112,7 +120,8 @@ def test_resets(tmp_path: Path) -> None:
           notifications:
             payment_failed: default
             payment_succeeded: "default"
-        """)
+        """,
+    )
     state, _ = load_spec(spec)
     assert state.logo is RESET
     assert state.templates == {"payment_failed": RESET, "payment_succeeded": RESET}
@@ -122,14 +131,17 @@ def test_resets(tmp_path: Path) -> None:
 def test_body_file_crlf_is_normalised_and_hashed_as_is(tmp_path: Path) -> None:
     raw = b"<p>Hi {{customer_name}}</p>\r\n<p>{{customer_portal_link}}</p>\r\n"
     (tmp_path / "t.html").write_bytes(raw)
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           notifications:
             invoice_created:
               subject: Your invoice
               body_file: t.html
-        """)
+        """,
+    )
     state, _ = load_spec(spec)
     template = state.templates["invoice_created"]
     assert isinstance(template, DesiredTemplate)
@@ -140,7 +152,9 @@ def test_body_file_crlf_is_normalised_and_hashed_as_is(tmp_path: Path) -> None:
 
 
 def test_inline_body(tmp_path: Path) -> None:
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           notifications:
@@ -149,10 +163,12 @@ def test_inline_body(tmp_path: Path) -> None:
               body: |
                 Hi {{customer_name}},
                 update your card: {{customer_portal_link}}
-        """)
+        """,
+    )
     state, _ = load_spec(spec)
     assert state.templates["payment_failed"] == DesiredTemplate(
-        event="payment_failed", subject="Card declined",
+        event="payment_failed",
+        subject="Card declined",
         body="Hi {{customer_name}},\nupdate your card: {{customer_portal_link}}\n",
     )
 
@@ -171,7 +187,9 @@ def test_jpeg_logo_warns_about_transparency(tmp_path: Path) -> None:
 
 
 def test_all_problems_at_once_most_useful_first(tmp_path: Path) -> None:
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           enabled: false
@@ -184,7 +202,8 @@ def test_all_problems_at_once_most_useful_first(tmp_path: Path) -> None:
             invoice_created:
               subject: "Invoice {{invoice_numbr}}"
               body: "{{customer_portal_link}}"
-        """)
+        """,
+    )
     with pytest.raises(SpecError) as caught:
         load_spec(spec)
     err = caught.value
@@ -208,14 +227,17 @@ def test_variable_positions_inside_files_and_subjects(tmp_path: Path) -> None:
     (tmp_path / "templates" / "b.html").write_bytes(
         b"<p>{{customer_portal_link}}</p>\r\n<p>{{ amount }} and again {{ amount }}</p>\r\n"
     )
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           notifications:
             invoice_created:
               subject: 'Re: {{invoce_number}}'
               body_file: templates/b.html
-        """)
+        """,
+    )
     assert errors_of(spec) == [
         f"{spec}:5:21: error: portal.notifications.invoice_created.subject: unknown template "
         "variable {{invoce_number}}; did you mean {{invoice_number}}? [template-unknown-variable]",
@@ -252,8 +274,11 @@ def test_lint_rules_table() -> None:
     assert len(rules) == len(RULES) == len({r[0] for r in rules})
     assert {sev for _, sev, _ in rules} == {"error", "warning", "notice"}
     assert all(desc and "\n" not in desc for _, _, desc in rules)
-    assert ("primary-color-contrast", "warning",
-            "the primary colour has less than 4.5:1 contrast with white text (WCAG AA)") in rules
+    assert (
+        "primary-color-contrast",
+        "warning",
+        "the primary colour has less than 4.5:1 contrast with white text (WCAG AA)",
+    ) in rules
 
 
 _EXAMPLE_LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()
@@ -281,12 +306,15 @@ def test_a_mangled_example_never_crashes(index: int, replacement: str) -> None:
 
 
 def test_key_looking_names_are_never_echoed(tmp_path: Path) -> None:
-    spec = write(tmp_path, """\
+    spec = write(
+        tmp_path,
+        """\
         version: 1
         portal:
           sk_live_abcdef123456: 1
           sk_live_abcdef123456: 2
-        """)
+        """,
+    )
     found = errors_of(spec)
     assert found == [
         f"{spec}:3:3: error: portal: this looks like an API key (sk_test_/sk_live_…); keys must "

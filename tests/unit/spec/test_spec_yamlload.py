@@ -47,10 +47,23 @@ def test_to_python_and_sequences() -> None:
 @pytest.mark.parametrize(
     ("raw", "value"),
     [
-        ("no", False), ("yes", True), ("On", True), ("true", True), ("FALSE", False),
-        ("0755", 493), ("1e3", 1000.0), ("0o17", 15), ("1_000", 1000), ("12", 12),
-        ("2024-01-01", dt.date(2024, 1, 1)), ("~", None), ("", None), ("Acme", "Acme"),
-        ('"no"', "no"), ("'0755'", "0755"), ("|\n  1e3\n", "1e3\n"),
+        ("no", False),
+        ("yes", True),
+        ("On", True),
+        ("true", True),
+        ("FALSE", False),
+        ("0755", 493),
+        ("1e3", 1000.0),
+        ("0o17", 15),
+        ("1_000", 1000),
+        ("12", 12),
+        ("2024-01-01", dt.date(2024, 1, 1)),
+        ("~", None),
+        ("", None),
+        ("Acme", "Acme"),
+        ('"no"', "no"),
+        ("'0755'", "0755"),
+        ("|\n  1e3\n", "1e3\n"),
     ],
 )
 def test_scalars_are_typed_so_ambiguous_values_are_not_text(raw: str, value: object) -> None:
@@ -82,8 +95,11 @@ def test_first_of_duplicate_keys_is_kept_and_loading_goes_on() -> None:
         ("# c\n", "p.yaml:1:1: error: the file holds no document (only comments)"),
         ("just text\n", "p.yaml:1:1: error: the top level is a single value, not a mapping"),
         ("[a: 1]\n", "p.yaml:1:1: error: the top level is a list, not a mapping"),
-        ("a:\n\tb: 1\n", "p.yaml:2:1: error: invalid YAML: found character '\\t' that "
-                         "cannot start any token; indent with spaces, not tabs"),
+        (
+            "a:\n\tb: 1\n",
+            "p.yaml:2:1: error: invalid YAML: found character '\\t' that "
+            "cannot start any token; indent with spaces, not tabs",
+        ),
         ("a: [1\n", "p.yaml:2:1: error: invalid YAML: expected ',' or ']', but got '<stream end>'"),
         ("? [a]\n: 1\n", "p.yaml:1:3: error: a key must be a plain name, not a list or mapping"),
         ("a: \x07\n", "p.yaml:1:4: error: character U+0007 is not allowed in a YAML file"),
@@ -109,8 +125,9 @@ def test_bom_is_accepted() -> None:
 def test_size_cap() -> None:
     raw = b"a: 1\n" + b"#" * (1024 * 1024)
     [found] = problems(raw)
-    assert found.startswith(f"p.yaml:1:1: error: file is {len(raw)} bytes; the limit is "
-                            "1048576 bytes (1 MiB)")
+    assert found.startswith(
+        f"p.yaml:1:1: error: file is {len(raw)} bytes; the limit is 1048576 bytes (1 MiB)"
+    )
 
 
 def test_billion_laughs_is_refused_at_the_first_anchor() -> None:
