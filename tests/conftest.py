@@ -181,3 +181,60 @@ def embedded_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("PORTAL_API_URL", "PORTAL_API_KEY", "PORTAL_SANDBOX_DB"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+# --- the repository as a user would get it: a copy of the work tree, and its wheel --------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_worktree(dest: Path) -> Path:
+    """Copy the files git tracks, plus new ones it does not ignore, into ``dest`` (symlinks
+    kept as links). Building or committing there never touches the real checkout."""
+    import shutil
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    for rel in filter(None, listed.split("\0")):
+        src, out = REPO / rel, dest / rel
+        if src.is_symlink():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.symlink_to(os.readlink(src))
+        elif src.is_file():  # a tracked file deleted in the work tree is skipped
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, out)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once per run as pip builds it for users (isolated build,
+    so it needs the package index for setuptools), from a copy of the work tree."""
+    root = tmp_path_factory.mktemp("wheel")
+    source = copy_worktree(root / "src")
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(root / "dist"),
+            str(source),
+        ],
+        env={**os.environ, "PIP_CACHE_DIR": str(root / "pip-cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel] = (root / "dist").glob("portal_reconciler-*.whl")
+    return wheel

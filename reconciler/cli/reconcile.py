@@ -113,6 +113,37 @@ def _plan_fleet(
     )
 
 
+def _show_plan(
+    specs: tuple[str, ...],
+    conn: Connection,
+    *,
+    fmt: str,
+    out: Path | None,
+    parallelism: int,
+    changes_code: bool,
+) -> int:
+    """plan and drift: plan one portal or a fleet, print it, save it to ``out`` if given,
+    append it to the GitHub step summary; exit 2 on changes when ``changes_code``."""
+    from reconciler.reconcile import PLAN_SUFFIX, save_plan, single_spec
+
+    spec = single_spec(specs)
+    if spec is None:
+        return _plan_fleet(
+            specs, conn, fmt=fmt, out=out, parallelism=parallelism, changes_code=changes_code
+        )
+    the_plan, _, _ = _plan_for(spec, conn)
+    if out is not None:
+        if out.is_dir():
+            out = out / f"{spec.stem}{PLAN_SUFFIX}"
+        save_plan(the_plan, out)
+        click.echo(f"portalctl: plan saved to {out}", err=True)
+    click.echo(_render(the_plan, fmt), nl=False)
+    _step_summary(_render(the_plan, "markdown"))
+    if changes_code and the_plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
 def _plan_for(spec: Path, conn: Connection) -> tuple[Plan, LiveState, Target]:
     from reconciler.api import run_sync
     from reconciler.reconcile import load, plan_spec
@@ -155,27 +186,14 @@ def plan(
     SPEC defaults to ./portal.yaml. Several SPECs, a folder of them or a glob plan a fleet:
     each portal under its own header, then one summary; failures do not stop the others.
     """
-    from reconciler.reconcile import save_plan, single_spec
-
-    conn = _connection(api_url, insecure)
-    spec = single_spec(specs)
-    if spec is None:
-        return _plan_fleet(
-            specs, conn, fmt=fmt, out=out, parallelism=parallelism, changes_code=detailed_exitcode
-        )
-    the_plan, _, _ = _plan_for(spec, conn)
-    if out is not None:
-        if out.is_dir():
-            from reconciler.reconcile import PLAN_SUFFIX
-
-            out = out / f"{spec.stem}{PLAN_SUFFIX}"
-        save_plan(the_plan, out)
-        click.echo(f"portalctl: plan saved to {out}", err=True)
-    click.echo(_render(the_plan, fmt), nl=False)
-    _step_summary(_render(the_plan, "markdown"))
-    if detailed_exitcode and the_plan.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
+    return _show_plan(
+        specs,
+        _connection(api_url, insecure),
+        fmt=fmt,
+        out=out,
+        parallelism=parallelism,
+        changes_code=detailed_exitcode,
+    )
 
 
 @click.command()
@@ -191,18 +209,14 @@ def drift(
 
     Several SPECs (or a folder, or a glob) check a fleet: 2 when any portal drifted.
     """
-    from reconciler.reconcile import single_spec
-
-    conn = _connection(api_url, insecure)
-    spec = single_spec(specs)
-    if spec is None:
-        return _plan_fleet(
-            specs, conn, fmt=fmt, out=None, parallelism=parallelism, changes_code=True
-        )
-    the_plan, _, _ = _plan_for(spec, conn)
-    click.echo(_render(the_plan, fmt), nl=False)
-    _step_summary(_render(the_plan, "markdown"))
-    return ExitCode.CHANGES if the_plan.has_changes else ExitCode.OK
+    return _show_plan(
+        specs,
+        _connection(api_url, insecure),
+        fmt=fmt,
+        out=None,
+        parallelism=parallelism,
+        changes_code=True,
+    )
 
 
 @click.command()

@@ -11,12 +11,13 @@ which downloads the dependencies from PyPI (network needed).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_worktree
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,27 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("precommit")
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode("utf-8")
-        .split("\0")
-    )
-    target = root / "portalctl"
-    for rel in filter(None, listed):
-        source = REPO / rel
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree
-        dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            dest.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, dest)
+    target = copy_worktree(root / "portalctl")
     git = ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
     env = git_env(root)
     subprocess.run([*git, "init", "-q"], cwd=target, env=env, check=True)

@@ -4,8 +4,6 @@ data, in step with the model's vocabulary, and accepted by check-jsonschema."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -148,48 +146,10 @@ def test_check_jsonschema_rejects_a_broken_spec() -> None:
     assert "primay_color" in result.stdout + result.stderr
 
 
-def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(tmp_path: Path) -> None:
-    # Built as pip builds it for users (isolated build), from a copy of the tracked and new
-    # files (setuptools writes build/ and *.egg-info/ next to the sources).
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode("utf-8")
-        .split("\0")
-    )
-    source = tmp_path / "src"
-    for rel in filter(None, listed):
-        src, dest = ROOT / rel, source / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            dest.symlink_to(os.readlink(src))
-        elif src.is_file():
-            shutil.copy2(src, dest)
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(source),
-        ],
-        env={**os.environ, "PIP_CACHE_DIR": str(tmp_path / "pip-cache")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    [wheel] = (tmp_path / "dist").glob("portal_reconciler-*.whl")
+def test_schema_ships_in_the_wheel_and_an_installed_copy_uses_it(
+    tmp_path: Path, built_wheel: Path
+) -> None:
+    wheel = built_wheel
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read("reconciler/schemas/portal.schema.json") == SCHEMA_PATH.read_bytes()
     target = tmp_path / "installed"
