@@ -79,12 +79,19 @@ def configure(
     global _threshold, _pending
     _threshold = getattr(logging, level.upper(), logging.WARNING)
     _pending = (level, log_format, stream)
-    # uvicorn and other stdlib loggers: same stream, same level, secrets redacted.
+    # uvicorn and other stdlib loggers: same stream, same level, same format (one JSON
+    # object per line in CI), secrets redacted.
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(_StdlibRedactFilter())
+    if want_json(log_format):
+        handler.setFormatter(_JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_threshold)
+    # httpx logs every request at INFO in its own words; our client logs each one as
+    # ``api.request`` (debug, with attempt and status), so theirs would only repeat it.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(_threshold, logging.WARNING))
 
 
 _pending: tuple[str, str, TextIO | None] | None = None
@@ -120,6 +127,24 @@ def _apply(level: str, log_format: str, stream: TextIO | None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+
+
+class _JsonFormatter(logging.Formatter):
+    """stdlib records in the same JSON-lines shape structlog writes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        event: dict[str, Any] = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        return json.dumps(event)
 
 
 class _StdlibRedactFilter(logging.Filter):
