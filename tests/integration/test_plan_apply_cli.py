@@ -408,3 +408,23 @@ def test_http_fault_at_each_write_step_then_converges(
     server.set_faults()
     assert run(["apply", SPEC, "--auto-approve", *url]) == 0
     assert run(["plan", SPEC, "--detailed-exitcode", *url]) == 0
+
+
+def test_http_apply_of_a_broken_spec_touches_nothing(
+    http_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad input: one line per problem naming file:line:col, exit 3, and not one request
+    reaches the portal (the spec is checked before any contact)."""
+    server = http_env
+    spec = tmp_path / "examples" / "portal.yaml"
+    spec.write_text(spec.read_text().replace('"#1662DD"', '"#1662D"'))
+    server.clear_requests()
+    assert run(["apply", SPEC, "--auto-approve", "--api-url", server.url]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        'examples/portal.yaml:18:20: error: portal.branding.primary_color: "#1662D" is not a '
+        'hex colour; write #RRGGBB, e.g. "#1662DD" [schema]',
+        "portalctl: error: examples/portal.yaml: invalid spec (1 error)",
+    ]
+    assert api_requests(server) == []
