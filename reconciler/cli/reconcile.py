@@ -309,6 +309,10 @@ def apply(
         raise
     click.echo(result.summary_line())
     _step_summary(_render(the_plan, "markdown") + f"\n**{result.summary_line()}**\n")
+    from reconciler.render import after_apply_notes
+
+    for note in after_apply_notes([the_plan]):
+        click.echo(note, err=True)
     return ExitCode.OK
 
 

@@ -234,6 +234,10 @@ def apply_fleet_command(
     final = list(entries.values())
     if step_summary is not None:
         step_summary(render.render_markdown(final, apply=True))
+    from reconciler.render import after_apply_notes
+
+    # Notes first, so the fleet summary stays the last line of the run.
+    _echo_lines(after_apply_notes(e.plan for e in final if e.applied and e.plan is not None))
     _echo_lines(render.summary_lines(final, apply=True))
     codes = [e.error.exit_code for e in final if e.error is not None]
     return max(codes) if codes else ExitCode.OK

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from reconciler.cli import run
+from reconciler.render import BRANDING_CACHE_NOTE
 
 COLOUR_ONLY = 'version: 1\nportal:\n  branding:\n    primary_color: "{colour}"\n'
 
@@ -209,7 +210,10 @@ def test_apply_several_specs_asks_one_yes(
     assert done == [f"portals/p{n}.yaml" for n in (1, 2, 3)]
     for n in (1, 2, 3):
         assert f"portals/p{n}.yaml: settings: update done (branding.company_name)\n" in out
-    assert err.splitlines()[-1] == "portalctl: fleet: 3 portals: 0 in sync, 3 applied, 0 failed"
+    assert err.splitlines()[-2:] == [
+        BRANDING_CACHE_NOTE,
+        "portalctl: fleet: 3 portals: 0 in sync, 3 applied, 0 failed",
+    ]
     assert run(["apply", "portals"]) == 0  # in sync: nothing to ask
     out = capsys.readouterr().out
     assert "Do you want to apply" not in out

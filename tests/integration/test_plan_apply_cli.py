@@ -20,6 +20,7 @@ import pytest
 from reconciler.api import ApiSession
 from reconciler.cli import run
 from reconciler.model import Secret, Target
+from reconciler.render import BRANDING_CACHE_NOTE
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = "examples/portal.yaml"
@@ -428,3 +429,26 @@ def test_http_apply_of_a_broken_spec_touches_nothing(
         "portalctl: error: examples/portal.yaml: invalid spec (1 error)",
     ]
     assert api_requests(server) == []
+
+
+def test_branding_change_reminds_of_the_browser_cache(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Help article, troubleshooting Problem 3: colours that "do not update" are the browser
+    cache. After an apply that changed branding, say so; after one that did not, stay quiet."""
+    spec = copy_example(embedded_env)
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == BRANDING_CACHE_NOTE
+
+    path = embedded_env / spec
+    path.write_text(
+        path.read_text().replace("cancel_subscription: false", "cancel_subscription: true")
+    )
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    out, err = capsys.readouterr()
+    assert "permissions.cancel_subscription" in out
+    assert BRANDING_CACHE_NOTE not in err
+
+    path.write_text(path.read_text().replace('"#1662DD"', '"#0A4FB8"'))
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == BRANDING_CACHE_NOTE
