@@ -61,11 +61,11 @@ class WriteStep:
 
 @dataclass
 class ApplyResult:
-    """What apply did: the steps written (in order) and whether the portal now matches."""
+    """What apply did: the steps written, in order. Returned only once the portal was read
+    back and matches the plan (a mismatch raises), so there is no "unverified" result."""
 
     plan: Plan
     written: list[WriteStep] = field(default_factory=list)
-    verified: bool = False
 
     @property
     def applied(self) -> list[Change]:
@@ -191,7 +191,6 @@ async def apply_plan(
     steps = write_steps(plan)
     if not steps:
         log.info("apply.nothing", spec=plan.spec)
-        result.verified = True
         return result
     etags = dict(live.etags())
     for index, step in enumerate(steps):
@@ -222,7 +221,6 @@ async def apply_plan(
             hint="another writer may have changed it, or the API altered a value; run "
             "`portalctl plan` to see the difference",
         )
-    result.verified = True
     log.info("apply.verified", writes=len(result.written))
     return result
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
-from reconciler.errors import ExitCode, FleetError, ReconcilerError, UsageError
+from reconciler.errors import ExitCode, ReconcilerError, UsageError
 
 R = TypeVar("R")
 
@@ -67,7 +67,6 @@ class Outcome(Generic[R]):
     spec: Path
     value: R | None = None
     error: ReconcilerError | None = None
-    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -81,19 +80,6 @@ class FleetResult(Generic[R]):
     @property
     def failures(self) -> list[Outcome[R]]:
         return [o for o in self.outcomes if not o.ok]
-
-    def raise_for_failures(self) -> None:
-        """Raise FleetError naming every failed portal (or the one error, for one spec)."""
-        failures = self.failures
-        if not failures:
-            return
-        if len(self.outcomes) == 1:
-            assert failures[0].error is not None
-            raise failures[0].error
-        raise FleetError(
-            [(str(o.spec), o.error) for o in failures if o.error is not None],
-            total=len(self.outcomes),
-        )
 
     def exit_code(self, *, changed: Callable[[R], bool] | None = None) -> int:
         failures = self.failures
@@ -154,13 +140,10 @@ async def run_fleet(
 
     async def one(outcome: Outcome[R]) -> None:
         async with gate:
-            start = time.perf_counter()
             try:
                 outcome.value = await job(outcome.spec)
             except ReconcilerError as err:
                 outcome.error = err
-            finally:
-                outcome.seconds = time.perf_counter() - start
             if progress is not None:
                 progress.advance(failed=outcome.error is not None)
 

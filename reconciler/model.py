@@ -66,8 +66,6 @@ TEMPLATE_VARIABLES: frozenset[str] = frozenset(
 
 #: Logo limits from the seed (Step 2) and the API contract.
 LOGO_MAX_BYTES = 512 * 1024
-LOGO_RECOMMENDED_SIZE = (200, 50)
-LOGO_CONTENT_TYPES: tuple[str, ...] = ("image/png", "image/jpeg")
 SUBJECT_MAX_CHARS = 128
 BODY_MAX_BYTES = 64 * 1024
 COMPANY_NAME_MAX_CHARS = 100

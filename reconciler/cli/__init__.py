@@ -17,6 +17,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, ReconcilerError, SpecError
+from reconciler.logs import LEVELS
 
 #: command name -> "module:attribute", imported on first use.
 COMMANDS: dict[str, str] = {
@@ -59,7 +60,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 @click.option(
     "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
+    type=click.Choice(LEVELS),
     default=lambda: os.environ.get("PORTALCTL_LOG_LEVEL", "warning"),
     show_default="warning, or $PORTALCTL_LOG_LEVEL",
     help="Lowest level of log lines written to stderr.",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.errors import ExitCode, PartialApplyError, ReconcilerError, UsageError
+from reconciler.render import FORMATS
 
 if TYPE_CHECKING:
     from reconciler.apply import WriteStep
@@ -26,7 +27,7 @@ PROMPT = "Do you want to apply these changes? Only 'yes' will be accepted"
 _format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
     help="How to print the plan on stdout.",

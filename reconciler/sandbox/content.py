@@ -7,7 +7,6 @@ violation raises ``Problem``, which the app turns into ``application/problem+jso
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -240,8 +239,12 @@ def validate_template(payload: Any) -> tuple[str, str]:
 # --- logo ---------------------------------------------------------------------------------
 
 
-def sniff_image(data: bytes) -> tuple[str, int | None, int | None]:
-    """(content_type, width, height) by magic bytes; 422 unless PNG or JPEG within limits."""
+def sniff_image(data: bytes) -> tuple[str, int, int]:
+    """(content_type, width, height) by magic bytes and header (the same reader the spec's
+    lint uses); 422 unless a well-formed PNG or JPEG within the size limit."""
+    from reconciler.images import NotAnImage
+    from reconciler.images import sniff_image as read_header
+
     if not data:
         raise invalid("file", "the logo file is empty", "invalid_image")
     if len(data) > LOGO_MAX_BYTES:
@@ -250,32 +253,13 @@ def sniff_image(data: bytes) -> tuple[str, int | None, int | None]:
             f"the logo is {len(data)} bytes; the limit is {LOGO_MAX_BYTES} bytes (512 KiB)",
             "file_too_large",
         )
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        if len(data) >= 24 and data[12:16] == b"IHDR":
-            width, height = struct.unpack(">II", data[16:24])
-            return "image/png", width, height
-        return "image/png", None, None
-    if data.startswith(b"\xff\xd8\xff"):
-        width, height = _jpeg_size(data)
-        return "image/jpeg", width, height
-    raise invalid("file", "the logo must be a PNG or JPEG image", "unsupported_image_type")
-
-
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _jpeg_size(data: bytes) -> tuple[int | None, int | None]:
-    pos = 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            return None, None
-        marker = data[pos + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-            pos += 1 if marker == 0xFF else 2
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        if marker in _SOF and pos + 9 <= len(data):
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
-            return width, height
-        pos += 2 + length
-    return None, None
+    try:
+        info = read_header(data)
+    except NotAnImage as exc:
+        code = (
+            "invalid_image"
+            if data.startswith((b"\x89PNG", b"\xff\xd8\xff"))
+            else ("unsupported_image_type")
+        )
+        raise invalid("file", f"the logo must be a PNG or JPEG image: it {exc}", code) from exc
+    return info.content_type, info.width, info.height

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.images import NotAnImage, sniff_image
 from reconciler.model import (
     BODY_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -27,7 +28,6 @@ from reconciler.model import (
     TargetSpec,
 )
 from reconciler.spec import files
-from reconciler.spec.images import NotAnImage, sniff_image
 from reconciler.spec.rules import severity
 from reconciler.spec.schema import SECRET_PATTERN, is_under
 from reconciler.spec.yamlload import YMap, YNode, YScalar, dotted, line_col, walk

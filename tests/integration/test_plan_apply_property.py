@@ -124,7 +124,6 @@ def test_apply_then_plan_is_empty(tmp_path: Path) -> None:
             result = asyncio.run(
                 apply(planned.plan, target, allow_disruptive=True, live=planned.live)
             )
-            assert result.verified
             written.append(len(result.written))
             again = asyncio.run(plan_spec(desired, target))
             assert again.plan.changes == (), again.plan.changes

@@ -22,6 +22,7 @@ from reconciler import logs
 from reconciler.api import ApiSession, RetryPolicy
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.model import Secret, Target
+from tests.imagedata import png
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_key_never_printed_or_logged(
                 client.put_template("invoice_created", subject="x", body="{{nope}}", if_match="*")
             )
             await client.put_logo(
-                b"\x89PNG\r\n\x1a\n" + b"\0" * 32,
+                png(),
                 content_type="image/png",
                 filename="logo.png",
                 if_match=etag,

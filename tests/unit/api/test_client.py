@@ -25,6 +25,7 @@ from reconciler.errors import (
 )
 from reconciler.model import EVENTS, Secret, Target
 from reconciler.sandbox import SANDBOX_KEY
+from tests.imagedata import jpeg, png
 from tests.unit.api.conftest import Flaky, Sleeps, run
 
 KEY = "sk_test_clientkey1"
@@ -347,7 +348,7 @@ def test_put_template_applied_then_504_then_412_is_success(
 
 def test_logo_lost_after_apply_is_verified(sandbox_app: Starlette, policy: RetryPolicy) -> None:
     flaky = Flaky(sandbox_app, ["lose", "lose"], methods={"PUT", "DELETE"})
-    data = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    data = png(20, 5)
 
     async def go() -> None:
         async with session(flaky, policy) as api:
@@ -382,7 +383,7 @@ def test_requests_are_logged_at_debug_without_the_key(
 
 
 def test_download_logo_checks_the_hash(sandbox_app: Starlette, policy: RetryPolicy) -> None:
-    data = b"\x89PNG\r\n\x1a\n" + b"\x01" * 40
+    data = png(40, 10)
 
     async def go() -> None:
         async with session(sandbox_app, policy) as api:
@@ -416,7 +417,7 @@ def test_logo_on_another_host_is_fetched_without_the_key(
 
 def test_embedded_sandbox_logo_download(tmp_path: Path) -> None:
     embedded = Target(url=None, api_key=Secret(SANDBOX_KEY), sandbox_db=tmp_path / "s.db")
-    data = b"\xff\xd8\xff" + b"\x02" * 40
+    data = jpeg(80, 20)
 
     async def go() -> None:
         async with ApiSession() as api:

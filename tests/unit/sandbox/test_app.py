@@ -5,35 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import struct
-import zlib
 
 import pytest
 
 from reconciler.model import EVENTS
 from reconciler.sandbox.content import DEFAULT_TEMPLATES
+from tests.imagedata import png
 from tests.unit.sandbox.conftest import Api
 
 SETTINGS = "/v1/portal/settings"
 LOGO = "/v1/portal/settings/branding/logo"
 TEMPLATES = "/v1/notifications/templates"
-
-
-def png(width: int = 200, height: int = 50) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    chunk = b"IHDR" + ihdr
-    raw = b"".join(b"\x00" + b"\x00" * (width * 4) for _ in range(height))
-    idat = b"IDAT" + zlib.compress(raw)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + struct.pack(">I", len(ihdr))
-        + chunk
-        + struct.pack(">I", zlib.crc32(chunk))
-        + struct.pack(">I", len(idat) - 4)
-        + idat
-        + struct.pack(">I", zlib.crc32(idat))
-        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
 
 
 def problem(response: object) -> dict[str, object]:

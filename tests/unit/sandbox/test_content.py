@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 
 from reconciler.sandbox.content import Problem, sniff_image
-
-
-def jpeg(width: int, height: int) -> bytes:
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+from tests.imagedata import jpeg, png
 
 
 def test_jpeg_dimensions() -> None:
     assert sniff_image(jpeg(320, 80)) == ("image/jpeg", 320, 80)
 
 
-def test_png_without_ihdr_has_no_dimensions() -> None:
-    assert sniff_image(b"\x89PNG\r\n\x1a\n") == ("image/png", None, None)
+def test_png_dimensions() -> None:
+    assert sniff_image(png(200, 50)) == ("image/png", 200, 50)
+
+
+def test_png_without_its_header_is_refused() -> None:
+    """The server reads logos with the same strict header reader as the spec's lint."""
+    with pytest.raises(Problem) as info:
+        sniff_image(b"\x89PNG\r\n\x1a\n")
+    assert info.value.code == "invalid_image"
+    assert str(info.value) == (
+        "the logo must be a PNG or JPEG image: it is not a valid PNG (missing or damaged IHDR "
+        "header)"
+    )
 
 
 @pytest.mark.parametrize(

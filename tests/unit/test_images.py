@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.spec.images import ImageInfo, NotAnImage, sniff_image
+from reconciler.images import ImageInfo, NotAnImage, sniff_image
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
