@@ -11,6 +11,7 @@ and reaches the user as exit 1 with a traceback only under ``--debug``::
     │   └── PreconditionFailed           exit 4   HTTP 412 (also an ApiError)
     ├── PartialApplyError                exit 5   apply stopped part way
     ├── FleetError                       exit 1/3/4/5/6  several portals failed (worst code wins)
+    ├── InternalError                    exit 1   a bug met on one portal of a fleet
     └── ApiError                         exit 1   the portal API answered with an error
         ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection
         ├── ApiAuthError                 exit 6   401 / 403
@@ -136,6 +137,20 @@ class FleetError(ReconcilerError):
         self.exit_code = max((err.exit_code for _, err in self.failures), default=ExitCode.ERROR)
         names = ", ".join(name for name, _ in self.failures)
         super().__init__(f"{len(self.failures)} of {total} portals failed: {names}")
+
+
+class InternalError(ReconcilerError):
+    """A bug (an unexpected exception) met while working on one portal of a fleet.
+
+    Wrapping it lets the other portals finish; the message still says it is a bug, and
+    ``original`` keeps the exception for the debug log."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        super().__init__(
+            f"internal error: {type(original).__name__}: {original}",
+            hint="run with --log-level debug for a traceback, and please report it",
+        )
 
 
 class ApiError(ReconcilerError):

@@ -12,12 +12,14 @@ import asyncio
 import glob
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
-from reconciler.errors import ExitCode, ReconcilerError, UsageError
+from reconciler.errors import ExitCode, InternalError, ReconcilerError, UsageError
+from reconciler.logs import get_logger
 
 R = TypeVar("R")
 
@@ -129,9 +131,10 @@ async def run_fleet(
 ) -> FleetResult[R]:
     """Run ``job(spec)`` for every spec with at most ``parallelism`` at once.
 
-    ``job`` must raise only ReconcilerError for expected failures; anything else is a bug and
-    propagates (after the other jobs were cancelled) so it is never mistaken for a portal's
-    failure. Outcomes come back in the order of ``specs``.
+    ``job`` raises ReconcilerError for expected failures. Anything else is a bug: it becomes
+    that portal's ``InternalError`` (exit 1, traceback in the debug log) so one bad spec or
+    one unexpected answer never stops the other portals. Outcomes come back in the order of
+    ``specs``.
     """
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
@@ -144,6 +147,13 @@ async def run_fleet(
                 outcome.value = await job(outcome.spec)
             except ReconcilerError as err:
                 outcome.error = err
+            except Exception as exc:
+                outcome.error = InternalError(exc)
+                get_logger(__name__).debug(
+                    "fleet.internal_error",
+                    spec=str(outcome.spec),
+                    traceback="".join(traceback.format_exception(exc)),
+                )
             if progress is not None:
                 progress.advance(failed=outcome.error is not None)
 

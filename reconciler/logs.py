@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -31,11 +32,21 @@ def register_secret(value: str) -> None:
         _SECRETS.add(value)
 
 
+#: Anything shaped like an API key (sk_test_… / sk_live_…) inside text we show.
+_KEY_SHAPE = re.compile(r"sk_(?:test|live)_[A-Za-z0-9][^\s/?#&'\"]*")
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with every key-shaped run replaced: ``sk_live_**********``."""
+    return _KEY_SHAPE.sub(lambda m: m.group(0)[:8] + REDACTED, text)
+
+
 def redact_text(text: str) -> str:
+    """Registered secrets and anything shaped like a key, masked (logs and error lines)."""
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return mask_keys(text) if "sk_" in text else text
 
 
 def _redact(value: Any) -> Any:
@@ -51,8 +62,6 @@ def _redact(value: Any) -> Any:
 def _redact_processor(
     _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    if not _SECRETS:
-        return event_dict
     for key, value in list(event_dict.items()):
         if isinstance(value, BaseException):
             value = str(value)
@@ -149,9 +158,8 @@ class _JsonFormatter(logging.Formatter):
 
 class _StdlibRedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
-            record.msg = redact_text(record.getMessage())
-            record.args = None
+        record.msg = redact_text(record.getMessage())
+        record.args = None
         return True
 
 

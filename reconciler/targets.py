@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.errors import UsageError
-from reconciler.logs import register_secret
+from reconciler.logs import mask_keys, register_secret
 from reconciler.model import Secret, Target, TargetSpec
 
 URL_ENV = "PORTAL_API_URL"
@@ -34,28 +35,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: What can travel in an HTTP header: printable ASCII, no spaces.
+_HEADER_SAFE = re.compile(r"[!-~]+")
+
+
 def check_url(url: str, *, insecure: bool = False) -> str:
     """Validate an API base URL; returns it without a trailing slash.
 
     Plain ``http://`` is refused (the key would travel in clear) unless the host is
-    loopback or ``insecure`` is set.
+    loopback or ``insecure`` is set. Messages never echo a key pasted into the URL.
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    shown = mask_keys(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError as exc:
         raise UsageError(
-            f"invalid API URL {url!r}",
+            f"invalid API URL {shown!r}: {exc}",
+            hint="use an absolute https:// URL, e.g. https://api.4geeks.io",
+        ) from None
+    if parts.scheme not in {"http", "https"} or not hostname:
+        raise UsageError(
+            f"invalid API URL {shown!r}",
             hint="use an absolute https:// URL, e.g. https://api.4geeks.io",
         )
     if parts.username or parts.password:
         raise UsageError(
-            f"the API URL {parts.scheme}://{parts.hostname} must not contain credentials",
+            f"the API URL {parts.scheme}://{hostname} must not contain credentials",
             hint=f"put the key in {KEY_ENV} (or the variable target.api_key_env names)",
         )
     if parts.query or parts.fragment:
-        raise UsageError(f"the API URL {url!r} must not have a query or fragment")
-    if parts.scheme == "http" and not insecure and not is_loopback(parts.hostname):
+        raise UsageError(f"the API URL {shown!r} must not have a query or fragment")
+    if parts.scheme == "http" and not insecure and not is_loopback(hostname):
         raise UsageError(
-            f"refusing to send the API key over plain http:// to {parts.hostname}",
+            f"refusing to send the API key over plain http:// to {hostname}",
             hint="use https://, or pass --insecure if you really mean it",
         )
     return url.strip().rstrip("/")
@@ -96,6 +109,15 @@ def resolve_target(
         raise UsageError(
             f"no API key for {url}: {key_env} is not set",
             hint=f"export {key_env}=sk_live_... (or sk_test_...) and run the command again",
+        )
+    if not _HEADER_SAFE.fullmatch(key):
+        # A pasted line break or a non-ASCII character: it cannot be sent as a header, and
+        # the HTTP library would quote the whole value back in its error. Never echo it.
+        raise UsageError(
+            f"{key_env} does not hold a usable API key: it contains spaces, line breaks or "
+            "non-ASCII characters",
+            hint=f"set {key_env} to the key alone (sk_live_... or sk_test_...), with nothing "
+            "around it",
         )
     register_secret(key)
     return Target(url=url, api_key=Secret(key), insecure=insecure, api_key_env=key_env)

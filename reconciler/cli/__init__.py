@@ -17,7 +17,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, ReconcilerError, SpecError
-from reconciler.logs import LEVELS
+from reconciler.logs import LEVELS, redact_text
 
 #: command name -> "module:attribute", imported on first use.
 COMMANDS: dict[str, str] = {
@@ -87,10 +87,13 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
 
 
 def report(err: ReconcilerError) -> None:
-    """Write an expected error to stderr: one line, or one line per spec diagnostic."""
+    """Write an expected error to stderr: one line, or one line per spec diagnostic.
+
+    Every line goes through ``logs.redact_text``: whatever a message quotes (a URL, a
+    server's answer), a registered secret or a key-shaped value is never printed."""
     if isinstance(err, SpecError):
         for diag in err.diagnostics:
-            click.echo(str(diag), err=True)
+            click.echo(redact_text(str(diag)), err=True)
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
         click.echo(
             f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
@@ -98,7 +101,7 @@ def report(err: ReconcilerError) -> None:
             err=True,
         )
         return
-    click.echo(f"portalctl: error: {err}", err=True)
+    click.echo(redact_text(f"portalctl: error: {err}"), err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +118,10 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INVALID
     except click.UsageError as exc:
         # click exits 2 on usage errors; 2 means "changes present" to CI, so remap to 3.
-        exc.show()
+        # One line like every other error, instead of click's usage block.
+        where = exc.ctx.command_path if exc.ctx is not None else "portalctl"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"portalctl: error: {message}; see `{where} --help`", err=True)
         return ExitCode.INVALID
     except click.exceptions.Abort:
         click.echo("portalctl: aborted", err=True)
@@ -138,8 +144,10 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             click.echo(
-                f"portalctl: internal error: {type(exc).__name__}: {exc} "
-                "(run with --debug for a traceback, and please report it)",
+                redact_text(
+                    f"portalctl: internal error: {type(exc).__name__}: {exc} "
+                    "(run with --debug for a traceback, and please report it)"
+                ),
                 err=True,
             )
         return ExitCode.ERROR

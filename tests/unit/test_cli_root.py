@@ -17,12 +17,22 @@ def test_unknown_option_is_exit_3_not_click_default_2(capsys: pytest.CaptureFixt
     code = cli_module.run(["--no-such-flag"])
     assert code == ExitCode.INVALID
     err = capsys.readouterr().err
-    assert err.endswith("Error: No such option '--no-such-flag'.\n")
+    assert err == "portalctl: error: No such option '--no-such-flag'; see `portalctl --help`\n"
 
 
 def test_unknown_command_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_module.run(["frobnicate"]) == ExitCode.INVALID
-    assert "No such command 'frobnicate'" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "portalctl: error: No such command 'frobnicate'; see `portalctl --help`\n"
+    )
+
+
+def test_usage_error_in_a_command_names_that_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_module.run(["plan", "--format", "yaml"]) == ExitCode.INVALID
+    assert capsys.readouterr().err == (
+        "portalctl: error: Invalid value for '--format': 'yaml' is not one of 'text', 'json', "
+        "'markdown'; see `portalctl plan --help`\n"
+    )
 
 
 def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -125,3 +125,14 @@ def test_any_key_name_can_be_logged() -> None:
             "log_level": "info",
         }
     ]
+
+
+def test_key_shaped_values_are_masked_even_when_never_registered() -> None:
+    assert logs.mask_keys("url 'https://h/v1?api_key=sk_live_AbC123xyz' failed") == (
+        "url 'https://h/v1?api_key=sk_live_**********' failed"
+    )
+    # Placeholders in hints are not keys and stay readable.
+    assert logs.mask_keys("export PORTAL_API_KEY=sk_live_... (or sk_test_...)") == (
+        "export PORTAL_API_KEY=sk_live_... (or sk_test_...)"
+    )
+    assert logs.redact_text("b'sk_test_Zz9\\nsk_test_Yy8'") == "b'sk_test_**********'"

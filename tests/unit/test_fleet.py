@@ -7,8 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
-from reconciler.errors import ApiAuthError, ConflictError, ExitCode, UsageError
+from reconciler.errors import ApiAuthError, ConflictError, ExitCode, InternalError, UsageError
 from reconciler.fleet import Progress, expand_specs, run_fleet
 
 
@@ -87,12 +88,28 @@ def test_changes_give_exit_2_only_when_asked(tmp_path: Path) -> None:
     assert result.exit_code() == ExitCode.OK
 
 
-def test_a_bug_propagates_instead_of_counting_as_a_portal_failure(tmp_path: Path) -> None:
-    async def job(spec: Path) -> None:
-        raise KeyError("bug")
+def test_a_bug_in_one_portal_is_its_own_failure(tmp_path: Path) -> None:
+    """An unexpected exception (a bug) fails only its portal, as an internal error."""
 
-    with pytest.raises(ExceptionGroup):
-        asyncio.run(run_fleet([tmp_path / "a"], job))
+    async def job(spec: Path) -> str:
+        if spec.stem == "b":
+            raise KeyError("bug")
+        return spec.stem
+
+    specs = [tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"]
+    with capture_logs() as logs:
+        result = asyncio.run(run_fleet(specs, job))
+    assert [o.value for o in result.outcomes] == ["a", None, "c"]
+    [failed] = result.failures
+    assert isinstance(failed.error, InternalError)
+    assert str(failed.error) == (
+        "internal error: KeyError: 'bug'; run with --log-level debug for a traceback, "
+        "and please report it"
+    )
+    assert result.exit_code() == ExitCode.ERROR
+    [event] = [e for e in logs if e["event"] == "fleet.internal_error"]
+    assert event["spec"] == str(specs[1])
+    assert "KeyError: 'bug'" in event["traceback"]
 
 
 def test_parallelism_must_be_positive(tmp_path: Path) -> None:
