@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__
+from reconciler import SCHEMA_URL, __version__
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.logs import get_logger
 from reconciler.model import EVENTS, PERMISSIONS
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-SCHEMA_URL = "https://portalctl.dev/schemas/portal.schema.json"
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 
 

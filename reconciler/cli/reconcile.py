@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -280,7 +282,8 @@ def apply(
         the_plan = load_plan(source)
         target = conn.resolve(the_plan.desired.target)
         announce(target)
-        check_plan_target(the_plan, target)
+        with _summarise_refusal(the_plan):
+            check_plan_target(the_plan, target)
         click.echo(_render(the_plan, "text"), nl=False)
     else:
         the_plan, live, target = _plan_for(source, conn)
@@ -288,8 +291,9 @@ def apply(
         if not the_plan.has_changes:
             _step_summary(_render(the_plan, "markdown"))
             return ExitCode.OK
-        if not allow_disruptive:
-            refuse_disruptive(the_plan)
+        with _summarise_refusal(the_plan):
+            if not allow_disruptive:
+                refuse_disruptive(the_plan)
         if not auto_approve:
             _confirm()
 
@@ -299,11 +303,16 @@ def apply(
         click.echo(f"{step.resource}: {step.action.value} done{what}")
 
     try:
-        result = run_sync(
-            apply_core(
-                the_plan, target, allow_disruptive=allow_disruptive, live=live, on_write=progress
+        with _summarise_refusal(the_plan):
+            result = run_sync(
+                apply_core(
+                    the_plan,
+                    target,
+                    allow_disruptive=allow_disruptive,
+                    live=live,
+                    on_write=progress,
+                )
             )
-        )
     except PartialApplyError as err:
         _report_partial(err)
         _step_summary(_render(the_plan, "markdown") + f"\n**Apply stopped part way:** {err}\n")
@@ -315,6 +324,22 @@ def apply(
     for note in after_apply_notes([the_plan]):
         click.echo(note, err=True)
     return ExitCode.OK
+
+
+@contextmanager
+def _summarise_refusal(plan: Plan) -> Iterator[None]:
+    """A refusal before any write still leaves the plan and the reason in the GitHub step
+    summary, so a failed CI apply explains itself on the run page."""
+    try:
+        yield
+    except PartialApplyError:
+        raise  # something was written: the caller lists what
+    except ReconcilerError as err:
+        _step_summary(
+            _render(plan, "markdown")
+            + f"\n**Apply refused (exit {err.exit_code}), nothing was written:** {err}\n"
+        )
+        raise
 
 
 def _confirm() -> None:

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_plan_apply_cli import REPO, copy_example
 
 EMPTY_PORTAL_EXPORT = """\
-# yaml-language-server: $schema=https://portalctl.dev/schemas/portal.schema.json
+# yaml-language-server: $schema=https://raw.githubusercontent.com/portalctl/portalctl/v0.1.0/reconciler/schemas/portal.schema.json
 # Exported by portalctl 0.1.0 from embedded sandbox (.portal/sandbox.db).
 # portal_url (read-only): none yet; the portal makes one when it is enabled
 version: 1

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
 import structlog
 
-from reconciler import logs
+from reconciler import SCHEMA_URL, __version__, logs
 from reconciler.cli import run
 from reconciler.errors import ExitCode
 from reconciler.scaffold import STARTER_FILES, starter_file, starter_files
@@ -197,12 +195,14 @@ def test_starter_spec_validates_without_errors_or_warnings(
     assert captured.out == "portal.yaml: valid (0 warnings)\n"
 
 
-def test_starter_spec_modeline_points_at_the_published_schema() -> None:
-    schema = json.loads(
-        resources.files("reconciler").joinpath("schemas", "portal.schema.json").read_text("utf-8")
-    )
+def test_starter_spec_modeline_points_at_the_schema_file_of_this_release() -> None:
+    """The modeline must name a file that exists: the schema in the project's home at this
+    release's tag (the ``$id`` is a name, nothing serves it), and the path must be the
+    schema's real path in the repository."""
     first_line = starter_file("portal.yaml").decode("utf-8").splitlines()[0]
-    assert first_line == f"# yaml-language-server: $schema={schema['$id']}"
+    assert first_line == f"# yaml-language-server: $schema={SCHEMA_URL}"
+    assert SCHEMA_URL.endswith(f"/v{__version__}/reconciler/schemas/portal.schema.json")
+    assert (REPO / "reconciler" / "schemas" / "portal.schema.json").is_file()
 
 
 @pytest.mark.parametrize("name", ["portal-plan.yml", "portal-apply.yml", "portal-drift.yml"])
