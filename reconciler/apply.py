@@ -8,11 +8,12 @@ Safety rules (DESIGN.md, issue 4):
   returns the new settings ETag, which the settings PATCH then uses (we chain our own ETag,
   never a re-read one, so a concurrent writer still gets caught by 412);
 - before writing, local files are re-hashed and (for saved plans) the portal re-read: any
-  moved hash/ETag -> ``StalePlanError`` with zero writes;
-- a failure once writing has begun -> ``PartialApplyError`` listing what was and was not
-  applied: exit 5, or exit 4 when the cause is a conflict (412: someone else changed that
-  resource, so the answer is to plan again). A conflict at the very first write is re-raised
-  as is (exit 4): nothing was applied;
+  moved hash/ETag -> ``StalePlanError`` with zero writes; a file that is not there at all is
+  a ``UsageError`` (a plan's paths are relative to the folder where it was made);
+- a failure after at least one write succeeded -> ``PartialApplyError`` listing what was and
+  was not applied: exit 5, or exit 4 when the cause is a conflict (412: someone else changed
+  that resource, so the answer is to plan again). A failure at the very first write is
+  raised as itself (its own exit code: 1, 3, 4 or 6), its message saying nothing was written;
 - after the writes the portal is read again and compared with the desired state.
 """
 
@@ -110,16 +111,32 @@ def refuse_disruptive(plan: Plan) -> None:
 
 
 def check_files(plan: Plan) -> None:
-    """StalePlanError when a local file the plan uses is missing or its sha256 moved."""
+    """Check every local file the plan uses, before anything is written.
+
+    A file that exists with another sha256 makes the plan stale (``StalePlanError``, exit
+    4). A file that is not there (or cannot be read) is a ``UsageError`` (exit 3): a plan's
+    paths are relative to the folder where ``plan`` ran, so this is almost always apply
+    running from another folder, not a change to the repository.
+    """
     for path, sha in sorted(plan.files.items()):
         local = _local_file(plan, path)
         try:
             data = local.read_bytes()
+        except FileNotFoundError as exc:
+            if local.is_absolute():
+                raise UsageError(
+                    f"{local} (used by {plan.spec}) does not exist",
+                    hint="restore it, or make the plan again with `portalctl plan --out`",
+                ) from exc
+            raise UsageError(
+                f"{local.as_posix()} (used by {plan.spec}) is not in this folder",
+                hint="run `portalctl apply` from the folder where the plan was made (paths in "
+                "a plan file are relative to it)",
+            ) from exc
         except OSError as exc:
-            raise StalePlanError(
-                f"the plan is stale: {path} (used by {plan.spec}) cannot be read "
-                f"({exc.strerror}); it existed when the plan was made",
-                resource=path,
+            raise UsageError(
+                f"{local.as_posix()} (used by {plan.spec}) cannot be read ({exc.strerror})",
+                hint="make it readable, then run apply again",
             ) from exc
         now = hashlib.sha256(data).hexdigest()
         if now != sha:
@@ -198,8 +215,12 @@ async def apply_plan(
             await _write(step, plan, client, etags)
         except ReconcilerError as exc:
             log.info("apply.failed", resource=step.resource, error=str(exc))
-            if index == 0 and isinstance(exc, ConflictError):
-                raise  # nothing written: a plain conflict (exit 4), e.g. 412 on the first write
+            if not result.written:
+                # Nothing was written: "stopped after 0 of N" (exit 5) would hide the cause,
+                # so the cause itself goes out, with its own exit code (a 412 is 4, a 422 3,
+                # a 403 6, a 500 1).
+                _say_nothing_written(exc)
+                raise
             partial = PartialApplyError(
                 exc,
                 applied=[t for s in result.written for t in s.titles],
@@ -223,6 +244,19 @@ async def apply_plan(
         )
     log.info("apply.verified", writes=len(result.written))
     return result
+
+
+#: How the API client says a write's answer was lost and its effect is unknown.
+_UNKNOWN_OUTCOME = "may or may not have been applied"
+
+
+def _say_nothing_written(exc: ReconcilerError) -> None:
+    """Add "nothing was written" to the message of a failure at the first write, unless the
+    failure itself says that write may have been applied (a lost answer)."""
+    if _UNKNOWN_OUTCOME in exc.message:
+        exc.message = f"{exc.message}; no other change was written"
+    else:
+        exc.message = f"{exc.message}; nothing was written"
 
 
 async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[str, str]) -> None:

@@ -253,20 +253,36 @@ def expand_apply_sources(args: Sequence[str]) -> tuple[list[Path], bool]:
 
 def plan_file_names(specs: Sequence[Path]) -> dict[Path, str]:
     """``<spec stem>.plan.json`` per spec; stems shared by several specs (``a/portal.yaml``,
-    ``b/portal.yaml``) are told apart by their folders (``a-portal.plan.json``)."""
+    ``b/portal.yaml``, or ``x/A.yaml`` and ``y/a.yaml`` on a case-insensitive file system)
+    are told apart by their folders (``a-portal.plan.json``).
+
+    Every name is unique (compared case-insensitively, as some file systems do): when two
+    specs would still share one (``a.yaml`` and ``a.yml``), UsageError (exit 3) names both,
+    so no plan file silently overwrites another and no portal is left out of ``apply DIR``.
+    """
     stems: dict[str, list[Path]] = {}
     for spec in specs:
-        stems.setdefault(spec.stem, []).append(spec)
+        stems.setdefault(spec.stem.casefold(), []).append(spec)
     names: dict[Path, str] = {}
-    for stem, group in stems.items():
+    for group in stems.values():
         if len(group) == 1:
-            names[group[0]] = stem + PLAN_SUFFIX
+            names[group[0]] = group[0].stem + PLAN_SUFFIX
             continue
         resolved = [p.resolve() for p in group]
         common = Path(os.path.commonpath([str(p.parent) for p in resolved]))
         for spec, full in zip(group, resolved, strict=True):
             rel = full.relative_to(common).with_suffix("")
             names[spec] = "-".join(rel.parts) + PLAN_SUFFIX
+    owners: dict[str, Path] = {}
+    for spec in specs:
+        name = names[spec]
+        first = owners.setdefault(name.casefold(), spec)
+        if first != spec:
+            raise UsageError(
+                f"{first} and {spec} would both be saved as the plan file {name}, and one "
+                "would overwrite the other",
+                hint="rename one of the specs, or plan them with separate --out folders",
+            )
     return names
 
 

@@ -58,6 +58,27 @@ def _prepare_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot create the folder: {exc.strerror}") from exc
 
 
+def _remove_stale_plans(out: Path, written: set[Path]) -> None:
+    """Delete every plan file in ``out`` this run did not write: the plan of a portal that
+    failed, or of a spec since removed. `apply DIR` applies every plan file it finds, so
+    an old one left there would be applied as if it were current."""
+    from reconciler.reconcile import PLAN_SUFFIX
+
+    for path in sorted(out.glob(f"*{PLAN_SUFFIX}")):
+        if path in written or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UsageError(
+                f"{path}: cannot remove this stale plan file: {exc.strerror}",
+                hint="delete it by hand before running `portalctl apply` on the folder",
+            ) from exc
+        click.echo(f"portalctl: removed stale plan file {path}", err=True)
+
+
 def _plan_entries(result: FleetResult[Planned], targets: dict[Path, Target]) -> list[FleetEntry]:
     from reconciler.render.fleet import FleetEntry
 
@@ -112,21 +133,21 @@ def plan_fleet_command(
     from reconciler.render import fleet as render
 
     paths = expand_specs(specs)
+    names: dict[Path, str] = {}
     if out is not None:
+        names = plan_file_names(paths)  # refuses clashing names before anything is written
         _prepare_out_dir(out)
     result, entries = _plan_all(paths, conn, parallelism)
     if out is not None:
-        names = plan_file_names(paths)
-        saved = 0
+        written: set[Path] = set()
         for outcome in result.outcomes:
-            path = out / names[outcome.spec]
             if outcome.value is not None:
+                path = out / names[outcome.spec]
                 save_plan(outcome.value.plan, path)
-                saved += 1
-            else:
-                # Never leave an earlier plan of a failed portal where `apply DIR` finds it.
-                path.unlink(missing_ok=True)
-        click.echo(f"portalctl: {saved:,} plan files saved to {out}", err=True)
+                written.add(path)
+        _remove_stale_plans(out, written)
+        files = "plan file" if len(written) == 1 else "plan files"
+        click.echo(f"portalctl: {len(written):,} {files} saved to {out}", err=True)
     if fmt == "json":
         click.echo(render.render_json(entries), nl=False)
     elif fmt == "markdown":

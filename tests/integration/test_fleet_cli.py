@@ -151,6 +151,52 @@ def test_out_folder_names_and_single_spec_keeps_its_behaviour(
     assert run(["plan", "a", "b", "--parallelism", "0"]) == 3
 
 
+def test_out_folder_refuses_two_specs_with_one_plan_file_name(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """portals/a.yaml and portals/a.yml would share plans/a.plan.json: one plan would
+    overwrite the other and `apply plans` would skip a portal. Refused before anything is
+    planned or written."""
+    write(embedded_env / "portals/a.yaml", COLOUR_ONLY.format(colour="#0b5394"))
+    write(embedded_env / "portals/a.yml", COLOUR_ONLY.format(colour="#0a4fb8"))
+    assert run(["plan", "portals", "--out", "plans"]) == 3
+    assert capsys.readouterr().err.splitlines() == [
+        "portalctl: error: portals/a.yaml and portals/a.yml would both be saved as the plan "
+        "file a.plan.json, and one would overwrite the other; rename one of the specs, or plan "
+        "them with separate --out folders"
+    ]
+    assert not (embedded_env / "plans").exists()
+    # Without --out, nothing is saved, so the two specs are fine.
+    assert run(["plan", "portals"]) == 0
+
+
+def test_out_folder_removes_plan_files_this_run_did_not_write(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec removed since the last `plan --out plans` must not leave its old plan where
+    `apply plans` would apply it."""
+    write(embedded_env / "portals/a.yaml", COLOUR_ONLY.format(colour="#0b5394"))
+    write(embedded_env / "portals/b.yaml", COLOUR_ONLY.format(colour="#0a4fb8"))
+    write(embedded_env / "plans/README.txt", "not a plan\n")
+    assert run(["plan", "portals", "--out", "plans"]) == 0
+    capsys.readouterr()
+    (embedded_env / "portals/b.yaml").unlink()
+    assert run(["plan", "portals", "--out", "plans"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "portalctl: removed stale plan file plans/b.plan.json\n"
+        "portalctl: 1 plan file saved to plans\n"
+    ) in err
+    assert sorted(p.name for p in (embedded_env / "plans").iterdir()) == [
+        "README.txt",
+        "a.plan.json",
+    ]
+    assert run(["apply", "plans"]) == 0
+    out, err = capsys.readouterr()
+    assert "portals/b.yaml" not in out + err
+    assert err.splitlines()[-1] == "portalctl: fleet: 1 portal: 0 in sync, 1 applied, 0 failed"
+
+
 def test_apply_refuses_two_specs_for_one_portal_and_mixed_sources(
     embedded_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -245,6 +291,31 @@ def test_apply_fleet_isolates_disruptive_and_partial_failures(
     server.set_faults()
     assert run(["apply", "portals", "--auto-approve", "--allow-disruptive"]) == 0
     assert run(["drift", "portals"]) == 0
+
+
+def test_apply_fleet_failure_at_a_first_write_keeps_its_own_exit_code(
+    three: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A portal whose very first write fails wrote nothing: it reports the cause with its
+    own exit code (a 500 is 1), not "apply stopped after 0 of 1 changes" (exit 5)."""
+    server = three
+    server.set_faults(fail_write_numbers=[1])
+    assert run(["apply", "portals", "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[-4] == "portalctl: fleet: 3 portals: 0 in sync, 0 applied, 3 failed"
+    for n, line in zip((1, 2, 3), lines[-3:], strict=True):
+        assert line.startswith(
+            f"  portals/p{n}.yaml: {server.url} failed with HTTP 500 on PATCH settings: "
+            "injected failure of write #1; nothing was applied (request req_"
+        )
+        assert line.endswith(
+            "); nothing was written; try again later; if it persists, report it with the request id"
+        )
+    assert "applied before the failure" not in err
+    assert "apply stopped after" not in err
+    server.set_faults()
+    assert run(["drift", "portals"]) == 2  # nothing was written
 
 
 def test_markdown_of_a_thousand_portals_lists_failures_first_and_notes_the_rest() -> None:

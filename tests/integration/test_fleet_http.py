@@ -187,7 +187,11 @@ def test_fleet_plan_failures_remove_old_plan_files(
         "  portals/p07.yaml",
         "  portals/p13.yaml",
     ]
-    assert "portalctl: 48 plan files saved to plans" in err
+    assert (
+        "portalctl: removed stale plan file plans/p07.plan.json\n"
+        "portalctl: removed stale plan file plans/p13.plan.json\n"
+        "portalctl: 48 plan files saved to plans\n"
+    ) in err
     names = sorted(p.name for p in Path("plans").iterdir())
     assert len(names) == 48 and "p07.plan.json" not in names and "p13.plan.json" not in names
     assert (

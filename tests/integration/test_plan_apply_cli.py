@@ -327,6 +327,34 @@ def test_http_stale_plan_when_a_template_changes_behind_it(
     assert writes(server) == []
 
 
+def test_http_saved_plan_applied_from_another_folder_is_exit_3_not_stale(
+    http_env: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`cd t1 && plan portal.yaml --out ../p1.json; cd .. && apply p1.json`: the plan's
+    paths are relative to t1, so the logo is not found. Nothing changed, so this is not a
+    stale plan (exit 4) but apply run from the wrong folder (exit 3), and it says so."""
+    server = http_env
+    url = ["--api-url", server.url]
+    monkeypatch.chdir(tmp_path / "examples")
+    assert run(["plan", "portal.yaml", "--out", str(tmp_path / "p1.json"), *url]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    assert run(["apply", "p1.json", *url]) == 3
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "portalctl: error: assets/logo.png (used by portal.yaml) is not in this folder; run "
+        "`portalctl apply` from the folder where the plan was made (paths in a plan file are "
+        "relative to it)"
+    )
+    assert writes(server) == []
+    # From the folder where it was made (here, or a fresh checkout in another CI job) it applies.
+    monkeypatch.chdir(tmp_path / "examples")
+    assert run(["apply", str(tmp_path / "p1.json"), *url]) == 0
+    assert run(["plan", "portal.yaml", "--detailed-exitcode", *url]) == 0
+
+
 def test_http_412_during_apply_names_the_resource(
     http_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -381,8 +409,32 @@ def test_http_two_racing_applies_one_wins_per_resource(http_env: Any, tmp_path: 
     assert run(["plan", SPEC, "--detailed-exitcode", *url]) == 0
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 4])
-def test_http_fault_at_each_write_step_then_converges(
+def test_http_fault_at_the_first_write_is_the_cause_not_a_partial_apply(
+    http_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing written yet: the 500 itself (exit 1), not "stopped after 0 of 5" (exit 5)."""
+    server = http_env
+    url = ["--api-url", server.url]
+    server.set_faults(fail_write_numbers=[1])
+    assert run(["apply", SPEC, "--auto-approve", *url]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(
+        rf"portalctl: error: {re.escape(server.url)} failed with HTTP 500 on PUT settings: "
+        r"injected failure of write #1; nothing was applied \(request req_\w+\); nothing was "
+        r"written; try again later; if it persists, report it with the request id",
+        err.splitlines()[-1],
+    )
+    assert "applied before the failure" not in err
+    assert "NOT applied" not in err
+    assert "apply stopped after" not in err
+    assert [w for w in writes(server) if w[2] < 300] == []
+    server.set_faults()
+    assert run(["apply", SPEC, "--auto-approve", *url]) == 0
+    assert run(["plan", SPEC, "--detailed-exitcode", *url]) == 0
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_http_fault_at_each_later_write_step_then_converges(
     http_env: Any, capsys: pytest.CaptureFixture[str], k: int
 ) -> None:
     server = http_env

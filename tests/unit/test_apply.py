@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
 from reconciler.api import ApiSession
+from reconciler.api.retry import RetryPolicy
 from reconciler.apply import (
     apply_plan,
     check_etags,
@@ -24,6 +27,8 @@ from reconciler.apply import (
     write_steps,
 )
 from reconciler.errors import (
+    ApiRejected,
+    ApiUnreachable,
     ExitCode,
     PartialApplyError,
     PreconditionFailed,
@@ -40,6 +45,7 @@ from reconciler.model import (
     Target,
 )
 from reconciler.plan import Plan, Stage, compute_plan
+from reconciler.reconcile import load_plan, save_plan
 from reconciler.sandbox import SANDBOX_KEY
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
@@ -87,9 +93,57 @@ def test_check_files_detects_edits_and_missing_files(tmp_path: Path) -> None:
         check_files(plan)
     assert err.value.resource == "templates/pf.html"
     assert str(err.value).startswith("the plan is stale: templates/pf.html changed since the plan")
+    # A missing file is not a stale plan (exit 4) but a usage error (exit 3).
     (tmp_path / "assets/logo.png").unlink()
-    with pytest.raises(StalePlanError, match=r"assets/logo.png \(used by .*\) cannot be read"):
+    with pytest.raises(UsageError) as missing:
         check_files(plan)
+    assert missing.value.exit_code == ExitCode.INVALID
+    assert str(missing.value) == (
+        f"{tmp_path / 'assets/logo.png'} (used by {tmp_path / 'portal.yaml'}) does not exist; "
+        "restore it, or make the plan again with `portalctl plan --out`"
+    )
+
+
+def test_saved_plan_paths_are_relative_to_the_folder_where_plan_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan made in t1/ with `plan portal.yaml` names assets/logo.png: applied from t1/
+    (another checkout, another CI job) it checks out; from anywhere else the file is not
+    there, which is exit 3 saying where to run apply, never "the plan is stale"."""
+    t1 = tmp_path / "t1"
+    t1.mkdir()
+    monkeypatch.chdir(t1)
+    logo = local(t1, "assets/logo.png", b"png-bytes")
+    body = local(t1, "templates/pf.html", b"Body {{customer_portal_link}}\n")
+    want = desired(
+        t1,
+        spec_path=Path("portal.yaml"),  # as `portalctl plan portal.yaml` records it
+        logo=DesiredLogo(logo, "image/png", 200, 50),
+        templates={"payment_failed": DesiredTemplate("payment_failed", "S", "B\n", body)},
+    )
+    save_plan(compute_plan(want, live_state(), target="t"), tmp_path / "p1.json")
+    saved = load_plan(tmp_path / "p1.json")
+    assert saved.spec == "portal.yaml"
+    check_files(saved)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as err:
+        check_files(saved)
+    assert err.value.exit_code == ExitCode.INVALID
+    assert str(err.value) == (
+        "assets/logo.png (used by portal.yaml) is not in this folder; run `portalctl apply` "
+        "from the folder where the plan was made (paths in a plan file are relative to it)"
+    )
+    # A file that is there with other content is what makes a plan stale.
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets/logo.png").write_bytes(b"other-png")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/pf.html").write_bytes((t1 / "templates/pf.html").read_bytes())
+    with pytest.raises(StalePlanError) as stale:
+        check_files(saved)
+    assert stale.value.exit_code == ExitCode.CONFLICT
+    assert str(stale.value).startswith(
+        "the plan is stale: assets/logo.png changed since the plan was made (sha256 "
+    )
 
 
 def test_check_etags_only_for_managed_resources(tmp_path: Path) -> None:
@@ -213,6 +267,12 @@ def test_conflict_on_first_write_is_exit_4_later_is_partial(tmp_path: Path) -> N
         asyncio.run(do_apply(plan, target, live=stale_live))
     assert err.value.resource == "settings"
     assert err.value.exit_code == ExitCode.CONFLICT
+    assert re.fullmatch(
+        rf"settings changed on embedded sandbox \({re.escape(str(tmp_path))}/sandbox.db\) since "
+        r"it was read \(HTTP 412\) \(request req_\w+\); nothing was written; someone else "
+        r"changed it; run `portalctl plan` again, review, then apply",
+        str(err.value),
+    )
 
     # Now a plan whose first write (a template) succeeds and whose settings PATCH conflicts.
     live = asyncio.run(read(target))
@@ -251,3 +311,52 @@ def test_verification_failure_is_reported(tmp_path: Path) -> None:
         f"apply finished but the portal does not match {tmp_path / 'portal.yaml'}: still "
         "different: update settings enabled"
     )
+
+
+def test_rejected_first_write_is_exit_3_not_a_partial_apply(tmp_path: Path) -> None:
+    """A 422 on the first write: the refusal itself (exit 3), saying nothing was written;
+    "apply stopped after 0 of 2 changes" (exit 5) would hide the cause."""
+    target = sandbox_target(tmp_path)
+    live = asyncio.run(read(target))
+    # The sandbox refuses a blank company name (the spec linter would have caught it).
+    want = desired(tmp_path, settings={"enabled": True, "branding": {"company_name": "  "}})
+    plan = compute_plan(want, live, target="t")
+    assert len(plan.changes) == 2
+    with pytest.raises(ApiRejected) as err:
+        asyncio.run(do_apply(plan, target))
+    assert not isinstance(err.value, PartialApplyError)
+    assert err.value.exit_code == ExitCode.INVALID
+    assert re.fullmatch(
+        rf"embedded sandbox \({re.escape(str(tmp_path))}/sandbox.db\) rejected "
+        r"branding.company_name: company_name must be 1..100 characters, not blank "
+        r"\(request req_\w+\); nothing was written; fix the value in portal.yaml and run "
+        r"`portalctl plan` again",
+        str(err.value),
+    )
+    assert asyncio.run(read(target)).etags() == live.etags()
+
+
+def test_lost_answer_at_the_first_write_does_not_claim_nothing_was_written(
+    tmp_path: Path, sandbox_server: Any
+) -> None:
+    """When the first write's answer is lost and cannot be settled, that write may have been
+    applied: the error says so (exit 6) and only that no OTHER change was written."""
+    server = sandbox_server
+    target = Target(url=server.url, api_key=Secret(server.new_key()))
+    live = asyncio.run(read(target))
+    plan = compute_plan(
+        desired(tmp_path, settings={"branding": {"company_name": "Acme"}}), live, target="t"
+    )
+    server.set_faults(drop_rate=1.0)
+
+    async def go() -> None:
+        async with ApiSession(retry=RetryPolicy(max_attempts=1)) as session:
+            await apply_plan(plan, session.client(target), live=live)
+
+    with pytest.raises(ApiUnreachable) as err:
+        asyncio.run(go())
+    assert err.value.exit_code == ExitCode.UNREACHABLE
+    assert err.value.message.endswith(
+        "the write may or may not have been applied (PATCH settings); no other change was written"
+    )
+    assert "nothing was written" not in str(err.value)

@@ -27,7 +27,7 @@ from reconciler.plan import (
     Stage,
     compute_plan,
 )
-from reconciler.reconcile import load_plan, looks_like_plan_file, save_plan
+from reconciler.reconcile import load_plan, looks_like_plan_file, plan_file_names, save_plan
 
 SPEC = "portal.yaml"
 
@@ -267,3 +267,32 @@ def test_save_and_load_plan_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(UsageError, match="invalid JSON"):
         load_plan(tmp_path / "bad.json")
+
+
+def test_plan_file_names_are_unique_or_refused(tmp_path: Path) -> None:
+    a, b, c = Path("p/a/portal.yaml"), Path("p/b/portal.yaml"), Path("p/c.yml")
+    assert plan_file_names([a, b, c]) == {
+        a: "a-portal.plan.json",
+        b: "b-portal.plan.json",
+        c: "c.plan.json",
+    }
+    # Names differing only in case are told apart by folder (case-insensitive file systems).
+    upper, lower = Path("x/Acme.yaml"), Path("y/acme.yaml")
+    assert plan_file_names([upper, lower]) == {
+        upper: "x-Acme.plan.json",
+        lower: "y-acme.plan.json",
+    }
+    clashes = [
+        (["portals/a.yaml", "portals/a.yml"], "portals/a.yaml and portals/a.yml", "a.plan.json"),
+        # told apart by folder, x/a/b.yaml becomes a-b.plan.json: the name of x/a-b.yaml
+        (["x/a-b.yaml", "x/a/b.yaml", "x/b.yaml"], "x/a-b.yaml and x/a/b.yaml", "a-b.plan.json"),
+        (["p/A.yaml", "p/a.yml"], "p/A.yaml and p/a.yml", "a.plan.json"),  # case-insensitive
+    ]
+    for specs, both, name in clashes:
+        with pytest.raises(UsageError) as err:
+            plan_file_names([Path(spec) for spec in specs])
+        assert err.value.exit_code == 3
+        assert str(err.value) == (
+            f"{both} would both be saved as the plan file {name}, and one would overwrite the "
+            "other; rename one of the specs, or plan them with separate --out folders"
+        )
