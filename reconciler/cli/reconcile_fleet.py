@@ -22,6 +22,7 @@ from reconciler.errors import (
     SpecError,
     UsageError,
 )
+from reconciler.render import plural
 
 if TYPE_CHECKING:
     from reconciler.apply import ApplyResult, WriteStep
@@ -104,7 +105,8 @@ def _plan_all(
     from reconciler.reconcile import plan_fleet
 
     click.echo(
-        f"portalctl: fleet: planning {len(paths):,} portals (parallelism {parallelism})", err=True
+        f"portalctl: fleet: planning {plural(len(paths), 'portal')} (parallelism {parallelism})",
+        err=True,
     )
     targets: dict[Path, Target] = {}
     progress = Progress(len(paths), label="planning")
@@ -220,7 +222,8 @@ def apply_fleet_command(
     check_distinct_portals(items)
     if items and not saved_plans and not auto_approve:
         click.echo(
-            f"portalctl: fleet: {len(items):,} of {len(files):,} portals have changes to apply"
+            f"portalctl: fleet: {len(items):,} of {plural(len(files), 'portal')} "
+            "have changes to apply"
         )
         confirm()
 

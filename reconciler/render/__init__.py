@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
 
+def plural(count: int, word: str) -> str:
+    """``1 portal``, ``2 portals``, ``1,000 portals``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
     """Render ``plan`` as ``text`` (optionally ANSI-coloured), ``json`` or ``markdown``."""
     if fmt == "text":

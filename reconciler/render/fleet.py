@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.render import plural
+
 if TYPE_CHECKING:
     from reconciler.errors import ReconcilerError
     from reconciler.plan import Plan
@@ -46,10 +48,6 @@ class FleetEntry:
         return "in-sync"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def summary(entries: list[FleetEntry], *, apply: bool = False) -> str:
     """``50 portals: 44 in sync, 3 with changes, 3 failed``; after ``apply``:
     ``50 portals: 44 in sync, 3 applied, 3 failed``."""
@@ -58,7 +56,7 @@ def summary(entries: list[FleetEntry], *, apply: bool = False) -> str:
         counts[entry.state] += 1
     changed = f"{counts['applied']:,} applied" if apply else f"{counts['changes']:,} with changes"
     return (
-        f"{_plural(len(entries), 'portal')}: {counts['in-sync']:,} in sync, {changed}, "
+        f"{plural(len(entries), 'portal')}: {counts['in-sync']:,} in sync, {changed}, "
         f"{counts['failed']:,} failed"
     )
 
@@ -167,7 +165,7 @@ def render_markdown(
     if left_out:
         lines += [
             "",
-            f"_{_plural(left_out, 'more portal')} not listed (the table would not fit "
+            f"_{plural(left_out, 'more portal')} not listed (the table would not fit "
             "in one comment); `portalctl plan --format json` lists them all._",
         ]
     text = "\n".join(lines) + "\n\n"
@@ -187,7 +185,7 @@ def render_markdown(
         names = ", ".join(markdown._code(name) for name in omitted[:5])
         more = f" and {len(omitted) - 5:,} more" if len(omitted) > 5 else ""
         text += (
-            f"_The plans of {_plural(len(omitted), 'portal')} are not shown (they would not fit "
+            f"_The plans of {plural(len(omitted), 'portal')} are not shown (they would not fit "
             f"in one comment): {names}{more}. See the plan artifact "
             "(`portalctl plan --out DIR`)._\n"
         )

@@ -138,3 +138,14 @@ def test_markdown_small_budget_keeps_summary_and_table(tmp_path: Path) -> None:
     assert len(md) <= 3000
     assert md.startswith("### portalctl plan: 4 to change")
     assert md.count("| ~ update | `templates/") == 4
+
+
+def test_plural_counts_read_naturally() -> None:
+    from reconciler.render import plural
+
+    assert [plural(n, "portal") for n in (0, 1, 2, 1000)] == [
+        "0 portals",
+        "1 portal",
+        "2 portals",
+        "1,000 portals",
+    ]
