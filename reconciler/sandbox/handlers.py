@@ -1,7 +1,9 @@
 """Route handlers of the sandbox: the public contract plus the ``/_sandbox/`` admin routes.
 
-Each write reads, checks and commits without awaiting in between, so concurrent requests
-on the one event loop never interleave inside a write.
+Each conditional write reads the resource, checks If-Match, decides and commits inside one
+store transaction (``BEGIN IMMEDIATE``: compare-and-swap), so no other writer, on this event
+loop or in another process on the same SQLite file, can commit between the check and the
+write: of two writes with the same ETag one wins and the other gets 412.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from reconciler.sandbox.content import (
     validate_template,
 )
 from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.store import SettingsWrite, TemplateWrite
 
 LOGO_PATH = "/v1/portal/settings/branding/logo"
 MERGE_PATCH = "application/merge-patch+json"
@@ -129,14 +132,14 @@ async def patch_settings(request: Request) -> Response:
     if_match = _if_match(request, "settings")
     patch = await _json(request)
     tenant, mode = _tenant(request)
-    store = _state(request).store
-    current = store.settings(tenant, mode)
-    _check_precondition(if_match, etag_of(current), "settings")
-    wanted = apply_settings_patch(current, patch)
-    unchanged = {k: v for k, v in current.items() if k != "updated_at"}
-    if wanted == unchanged:
-        return _settings_response(request, current)
-    return _settings_response(request, store.save_settings(tenant, wanted))
+
+    def decide(current: dict[str, Any]) -> SettingsWrite | None:
+        _check_precondition(if_match, etag_of(current), "settings")
+        wanted = apply_settings_patch(current, patch)
+        unchanged = {k: v for k, v in current.items() if k != "updated_at"}
+        return None if wanted == unchanged else SettingsWrite(wanted)
+
+    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
 
 
 async def put_logo(request: Request) -> Response:
@@ -157,37 +160,38 @@ async def put_logo(request: Request) -> Response:
     except MultiPartException as exc:
         raise Problem(400, "invalid_multipart", "Bad Request", exc.message, param="file") from exc
     tenant, mode = _tenant(request)
-    store = _state(request).store
-    current = store.settings(tenant, mode)
-    _check_precondition(if_match, etag_of(current), "settings")
-    content_type, width, height = sniff_image(data)
     sha = hashlib.sha256(data).hexdigest()
-    logo = current["branding"].get("logo")
-    if logo is not None and logo["sha256"] == sha:
-        return _settings_response(request, current)
-    wanted = json.loads(json.dumps(current))
-    wanted["branding"]["logo"] = {
-        "sha256": sha,
-        "content_type": content_type,
-        "width": width,
-        "height": height,
-        "size": len(data),
-    }
-    stored = store.save_settings(tenant, wanted, logo_blob=(sha, content_type, data))
-    return _settings_response(request, stored)
+
+    def decide(current: dict[str, Any]) -> SettingsWrite | None:
+        _check_precondition(if_match, etag_of(current), "settings")
+        content_type, width, height = sniff_image(data)
+        logo = current["branding"].get("logo")
+        if logo is not None and logo["sha256"] == sha:
+            return None
+        current["branding"]["logo"] = {
+            "sha256": sha,
+            "content_type": content_type,
+            "width": width,
+            "height": height,
+            "size": len(data),
+        }
+        return SettingsWrite(current, logo_blob=(sha, content_type, data))
+
+    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
 
 
 async def delete_logo(request: Request) -> Response:
     if_match = _if_match(request, "settings")
     tenant, mode = _tenant(request)
-    store = _state(request).store
-    current = store.settings(tenant, mode)
-    _check_precondition(if_match, etag_of(current), "settings")
-    if current["branding"].get("logo") is None:
-        return _settings_response(request, current)
-    wanted = json.loads(json.dumps(current))
-    wanted["branding"]["logo"] = None
-    return _settings_response(request, store.save_settings(tenant, wanted))
+
+    def decide(current: dict[str, Any]) -> SettingsWrite | None:
+        _check_precondition(if_match, etag_of(current), "settings")
+        if current["branding"].get("logo") is None:
+            return None
+        current["branding"]["logo"] = None
+        return SettingsWrite(current)
+
+    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
 
 
 async def get_logo_file(request: Request) -> Response:
@@ -228,16 +232,15 @@ async def put_template(request: Request) -> Response:
     if_match = _if_match(request, f"templates/{event}")
     payload = await _json(request)
     tenant, mode = _tenant(request)
-    store = _state(request).store
-    current = store.template(tenant, mode, event)
-    _check_precondition(if_match, etag_of(current), f"templates/{event}")
-    subject, body = validate_template(payload)
-    if not current["is_default"] and (current["subject"], current["body"]) == (subject, body):
-        return _template_response(current)
-    saved = store.save_template(
-        tenant, event, subject, body, is_default=False, previous=current["updated_at"]
-    )
-    return _template_response(saved)
+
+    def decide(current: dict[str, Any]) -> TemplateWrite | None:
+        _check_precondition(if_match, etag_of(current), f"templates/{event}")
+        subject, body = validate_template(payload)
+        if not current["is_default"] and (current["subject"], current["body"]) == (subject, body):
+            return None
+        return TemplateWrite(subject, body, is_default=False)
+
+    return _template_response(_state(request).store.update_template(tenant, mode, event, decide))
 
 
 async def delete_template(request: Request) -> Response:
@@ -245,16 +248,15 @@ async def delete_template(request: Request) -> Response:
     check_event(event)
     if_match = _if_match(request, f"templates/{event}")
     tenant, mode = _tenant(request)
-    store = _state(request).store
-    current = store.template(tenant, mode, event)
-    _check_precondition(if_match, etag_of(current), f"templates/{event}")
-    if current["is_default"]:
-        return _template_response(current)
-    subject, body = default_template(event)
-    saved = store.save_template(
-        tenant, event, subject, body, is_default=True, previous=current["updated_at"]
-    )
-    return _template_response(saved)
+
+    def decide(current: dict[str, Any]) -> TemplateWrite | None:
+        _check_precondition(if_match, etag_of(current), f"templates/{event}")
+        if current["is_default"]:
+            return None
+        subject, body = default_template(event)
+        return TemplateWrite(subject, body, is_default=True)
+
+    return _template_response(_state(request).store.update_template(tenant, mode, event, decide))
 
 
 # --- admin (sandbox only, not part of the contract) ---------------------------------------

@@ -4,6 +4,11 @@ Durability: WAL journal, one ``BEGIN IMMEDIATE`` transaction per write, committe
 the response is sent. ``synchronous=NORMAL`` is enough for the guarantee the sandbox
 makes (a SIGKILL of the server loses no acknowledged write: committed WAL frames are in
 the OS page cache); only a power cut could lose the last commits.
+
+Conditional writes (If-Match) are compare-and-swap: ``update_settings`` and
+``update_template`` read the current row, let the caller check it and decide, and write,
+all inside that one transaction. Several apps (processes) may share the file: the write
+lock serialises them and ``busy_timeout`` makes a second writer wait for it, not fail.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import json
 import secrets
 import sqlite3
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,8 @@ from reconciler.model import EVENTS
 from reconciler.sandbox.content import default_template, new_settings
 
 PORTAL_URL_PREFIX = "https://billing.4geeks.io/p/"
+#: How long a writer waits for another connection's write transaction before giving up.
+BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS portals (
@@ -68,14 +76,36 @@ def _later_than(previous: str | None) -> str:
     return rfc3339(moment)
 
 
+@dataclass(frozen=True)
+class SettingsWrite:
+    """What an ``update_settings`` decision stores: new settings, and a logo blob if any."""
+
+    settings: dict[str, Any]
+    logo_blob: tuple[str, str, bytes] | None = None
+
+
+@dataclass(frozen=True)
+class TemplateWrite:
+    """What an ``update_template`` decision stores for the event."""
+
+    subject: str
+    body: str
+    is_default: bool
+
+
 class Store:
     """The sandbox database. Single-threaded use (one event loop); not thread-safe."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
+        self._db = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
@@ -107,17 +137,44 @@ class Store:
         if row is not None:
             return dict(json.loads(row[0]))
         with self._tx() as db:
-            row = db.execute("SELECT settings FROM portals WHERE tenant = ?", (tenant,)).fetchone()
-            if row is not None:
-                return dict(json.loads(row[0]))
-            created = rfc3339(_now())
-            stored = new_settings()
-            stored["updated_at"] = created
-            db.execute(
-                "INSERT INTO portals (tenant, mode, created_at, settings) VALUES (?, ?, ?, ?)",
-                (tenant, mode, created, json.dumps(stored)),
-            )
-            return stored
+            return self._settings_in(db, tenant, mode)
+
+    @staticmethod
+    def _settings_in(db: sqlite3.Connection, tenant: str, mode: str) -> dict[str, Any]:
+        """``settings`` inside the caller's write transaction."""
+        row = db.execute("SELECT settings FROM portals WHERE tenant = ?", (tenant,)).fetchone()
+        if row is not None:
+            return dict(json.loads(row[0]))
+        created = rfc3339(_now())
+        stored = new_settings()
+        stored["updated_at"] = created
+        db.execute(
+            "INSERT INTO portals (tenant, mode, created_at, settings) VALUES (?, ?, ?, ?)",
+            (tenant, mode, created, json.dumps(stored)),
+        )
+        return stored
+
+    def update_settings(
+        self,
+        tenant: str,
+        mode: str,
+        decide: Callable[[dict[str, Any]], SettingsWrite | None],
+    ) -> dict[str, Any]:
+        """Compare-and-swap of ``tenant``'s settings in one write transaction.
+
+        ``decide`` gets (a copy of) the current stored settings, the portal created with
+        defaults if new; it checks them (e.g. against If-Match) and returns what to store,
+        or ``None`` to store nothing. Whatever it raises rolls everything back. No other
+        writer, in this process or another, can commit between the read and the write.
+        Returns the stored settings (the current ones when nothing was written).
+        """
+        self.settings(tenant, mode)  # a new portal is kept even when this write fails
+        with self._tx() as db:
+            current = self._settings_in(db, tenant, mode)
+            decision = decide(json.loads(json.dumps(current)))
+            if decision is None:
+                return current
+            return self._write_settings(db, tenant, decision.settings, decision.logo_blob)
 
     def save_settings(
         self,
@@ -132,30 +189,40 @@ class Store:
         and keeps it afterwards. Returns the stored settings.
         """
         with self._tx() as db:
-            row = db.execute(
-                "SELECT settings, portal_url FROM portals WHERE tenant = ?", (tenant,)
-            ).fetchone()
-            if row is None:
-                raise KeyError(tenant)
-            previous = json.loads(row[0])
-            stored = dict(settings)
-            portal_url = row[1]
-            if stored.get("enabled") and portal_url is None:
-                portal_url = self._new_portal_url(db)
-            stored["portal_url"] = portal_url
-            stored["updated_at"] = _later_than(previous.get("updated_at"))
-            if logo_blob is not None:
-                sha, content_type, data = logo_blob
-                db.execute(
-                    "INSERT OR IGNORE INTO logos (tenant, sha256, content_type, data) "
-                    "VALUES (?, ?, ?, ?)",
-                    (tenant, sha, content_type, data),
-                )
+            return self._write_settings(db, tenant, settings, logo_blob)
+
+    def _write_settings(
+        self,
+        db: sqlite3.Connection,
+        tenant: str,
+        settings: dict[str, Any],
+        logo_blob: tuple[str, str, bytes] | None,
+    ) -> dict[str, Any]:
+        """``save_settings`` inside the caller's write transaction."""
+        row = db.execute(
+            "SELECT settings, portal_url FROM portals WHERE tenant = ?", (tenant,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(tenant)
+        previous = json.loads(row[0])
+        stored = dict(settings)
+        portal_url = row[1]
+        if stored.get("enabled") and portal_url is None:
+            portal_url = self._new_portal_url(db)
+        stored["portal_url"] = portal_url
+        stored["updated_at"] = _later_than(previous.get("updated_at"))
+        if logo_blob is not None:
+            sha, content_type, data = logo_blob
             db.execute(
-                "UPDATE portals SET settings = ?, portal_url = ? WHERE tenant = ?",
-                (json.dumps(stored), portal_url, tenant),
+                "INSERT OR IGNORE INTO logos (tenant, sha256, content_type, data) "
+                "VALUES (?, ?, ?, ?)",
+                (tenant, sha, content_type, data),
             )
-            return stored
+        db.execute(
+            "UPDATE portals SET settings = ?, portal_url = ? WHERE tenant = ?",
+            (json.dumps(stored), portal_url, tenant),
+        )
+        return stored
 
     @staticmethod
     def _new_portal_url(db: sqlite3.Connection) -> str:
@@ -186,32 +253,59 @@ class Store:
                 (tenant,),
             )
         }
-        out = []
-        for event in EVENTS:
-            row = rows.get(event)
-            if row is None:
-                subject, body = default_template(event)
-                out.append(_template(event, subject, body, True, created))
-            else:
-                out.append(_template(event, row[1], row[2], bool(row[3]), row[4]))
-        return out
+        return [_stored_template(event, rows.get(event), created) for event in EVENTS]
 
     def template(self, tenant: str, mode: str, event: str) -> dict[str, Any]:
         return next(t for t in self.templates(tenant, mode) if t["event"] == event)
 
+    def update_template(
+        self,
+        tenant: str,
+        mode: str,
+        event: str,
+        decide: Callable[[dict[str, Any]], TemplateWrite | None],
+    ) -> dict[str, Any]:
+        """Compare-and-swap of ``event``'s template in one write transaction.
+
+        Like ``update_settings``: ``decide`` gets the current template (the default if
+        never customised) and returns what to store, or ``None``; what it raises rolls
+        back. Returns the stored template (the current one when nothing was written).
+        """
+        self.settings(tenant, mode)  # a new portal is kept even when this write fails
+        with self._tx() as db:
+            created = self._created_at(tenant)
+            row = db.execute(
+                "SELECT event, subject, body, is_default, updated_at FROM templates "
+                "WHERE tenant = ? AND event = ?",
+                (tenant, event),
+            ).fetchone()
+            current = _stored_template(event, row, created)
+            decision = decide(dict(current))
+            if decision is None:
+                return current
+            return self._write_template(db, tenant, event, decision, previous=current["updated_at"])
+
     def save_template(
         self, tenant: str, event: str, subject: str, body: str, *, is_default: bool, previous: str
     ) -> dict[str, Any]:
-        updated = _later_than(previous)
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO templates (tenant, event, subject, body, is_default, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event) DO UPDATE SET "
-                "subject = excluded.subject, body = excluded.body, "
-                "is_default = excluded.is_default, updated_at = excluded.updated_at",
-                (tenant, event, subject, body, int(is_default), updated),
+            return self._write_template(
+                db, tenant, event, TemplateWrite(subject, body, is_default), previous=previous
             )
-        return _template(event, subject, body, is_default, updated)
+
+    @staticmethod
+    def _write_template(
+        db: sqlite3.Connection, tenant: str, event: str, write: TemplateWrite, *, previous: str
+    ) -> dict[str, Any]:
+        updated = _later_than(previous)
+        db.execute(
+            "INSERT INTO templates (tenant, event, subject, body, is_default, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event) DO UPDATE SET "
+            "subject = excluded.subject, body = excluded.body, "
+            "is_default = excluded.is_default, updated_at = excluded.updated_at",
+            (tenant, event, write.subject, write.body, int(write.is_default), updated),
+        )
+        return _template(event, write.subject, write.body, write.is_default, updated)
 
     def _created_at(self, tenant: str) -> str:
         row = self._db.execute(
@@ -221,6 +315,14 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _stored_template(event: str, row: tuple[Any, ...] | None, created: str) -> dict[str, Any]:
+    """The template of ``event`` from its row (or the default when there is none)."""
+    if row is None:
+        subject, body = default_template(event)
+        return _template(event, subject, body, True, created)
+    return _template(event, row[1], row[2], bool(row[3]), row[4])
 
 
 def _template(
