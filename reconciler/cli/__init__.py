@@ -133,7 +133,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INVALID
     except ReconcilerError as err:
         if _state["debug"]:
-            traceback.print_exc()
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         report(err)
         return err.exit_code
     except KeyboardInterrupt:
@@ -141,7 +141,7 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _state["debug"]:
-            traceback.print_exc()
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         else:
             click.echo(
                 redact_text(

@@ -6,7 +6,8 @@ other fleet commands.
 Checks every file (one failing does not stop the others) without contacting any portal.
 text: diagnostics on stderr, one summary line per file on stdout. json: one document on
 stdout. Exit 0 when all are valid, 3 when any has an error (or a warning with --strict)
-or cannot be read.
+or cannot be read, 1 when checking a file met an unexpected error (a bug; the others are
+still checked).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 
 from reconciler.errors import ExitCode, SpecError, UsageError
 from reconciler.model import Diagnostic, Severity
+from reconciler.render import plural
 
 
 @dataclass
@@ -29,6 +31,8 @@ class FileResult:
     valid: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None
+    #: True when ``error`` is a bug in portalctl, not a problem with the file.
+    internal: bool = False
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity is severity)
@@ -37,10 +41,10 @@ class FileResult:
         errors = self.count(Severity.ERROR)
         warnings = self.count(Severity.WARNING)
         notices = self.count(Severity.NOTICE)
-        tail = f", {_plural(notices, 'notice')}" if notices else ""
+        tail = f", {plural(notices, 'notice')}" if notices else ""
         if self.valid:
-            return f"{self.file}: valid ({_plural(warnings, 'warning')}{tail})"
-        text = f"{self.file}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{tail}"
+            return f"{self.file}: valid ({plural(warnings, 'warning')}{tail})"
+        text = f"{self.file}: {plural(errors, 'error')}, {plural(warnings, 'warning')}{tail}"
         if not errors and strict:
             text += " (warnings fail with --strict)"
         return text
@@ -76,8 +80,10 @@ def expand(args: tuple[str, ...]) -> list[str]:
     return out
 
 
-def check_file(file: str, *, strict: bool) -> FileResult:
-    """Validate one spec file; never raises for a bad or missing file."""
+def check_file(file: str, *, strict: bool, debug: bool = False) -> FileResult:
+    """Validate one spec file; never raises for a bad or missing file. An unexpected
+    exception (a bug) becomes this file's ``internal`` failure so the other files are still
+    checked; with ``debug`` it propagates (for its traceback)."""
     from reconciler.spec import load_spec
 
     try:
@@ -86,6 +92,20 @@ def check_file(file: str, *, strict: bool) -> FileResult:
         return FileResult(file, valid=False, diagnostics=list(err.diagnostics))
     except UsageError as err:
         return FileResult(file, valid=False, error=str(err))
+    except Exception as exc:  # a bug: report it for this file, go on with the others
+        if debug:
+            raise
+        from reconciler.logs import redact_text
+
+        return FileResult(
+            file,
+            valid=False,
+            error=redact_text(
+                f"{file}: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for a traceback, and please report it)"
+            ),
+            internal=True,
+        )
     return FileResult(file, valid=True, diagnostics=diagnostics)
 
 
@@ -108,7 +128,10 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
     Exit codes: 0 all valid (warnings are printed), 3 any error (or warning with
     --strict), or a file that cannot be read.
     """
-    results = [check_file(file, strict=strict) for file in expand(files)]
+    from reconciler.cli import _state
+
+    debug = bool(_state["debug"])
+    results = [check_file(file, strict=strict, debug=debug) for file in expand(files)]
     if output_format == "json":
         for result in results:
             if result.error is not None:
@@ -123,8 +146,6 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
             for diagnostic in result.diagnostics:
                 click.echo(str(diagnostic), err=True)
             click.echo(result.summary(strict))
+    if any(r.internal for r in results):
+        ctx.exit(ExitCode.ERROR)  # a bug must not pass for "invalid spec"
     ctx.exit(ExitCode.OK if all(r.valid for r in results) else ExitCode.INVALID)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"

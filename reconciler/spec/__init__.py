@@ -37,7 +37,7 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
     """
     from reconciler.spec.build import build_state
     from reconciler.spec.lint import lint
-    from reconciler.spec.schema import schema_diagnostics, secret_paths, tree_checks
+    from reconciler.spec.schema import schema_diagnostics, secret_paths, text_secrets, tree_checks
 
     file = os.fspath(path)
     spec_path = Path(path)
@@ -45,15 +45,18 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
     size = spec_path.stat().st_size if len(raw) > MAX_SPEC_BYTES else None
     loaded = load_yaml(raw, file, size=size)
     diagnostics = list(loaded.diagnostics)
+    # API keys outside any value (comments), or anywhere if the file did not load.
+    diagnostics += text_secrets(loaded.text, loaded.scalar_spans, file)
     if loaded.tree is None:
         raise SpecError(sort_diagnostics(_redacted(diagnostics), file))
     tree = loaded.tree
 
     schema_found, bad = schema_diagnostics(tree, file)
     secrets = secret_paths(tree)
-    secret_names = {dotted(p) for p in secrets}
-    diagnostics += [d for d in schema_found if d.path not in secret_names]
-    bad |= secrets
+    # Values the loader or the secret check already reported are not reported again.
+    quiet = {dotted(p) for p in secrets | loaded.bad}
+    diagnostics += [d for d in schema_found if not _is_under_dotted(d.path, quiet)]
+    bad |= secrets | loaded.bad
     diagnostics += tree_checks(tree, file, bad)
 
     built = build_state(tree, loaded.text, spec_path, file, bad)
@@ -87,6 +90,13 @@ def sort_diagnostics(diagnostics: list[Diagnostic], file: str) -> list[Diagnosti
             d.rule,
             d.message,
         ),
+    )
+
+
+def _is_under_dotted(path: str, parents: set[str]) -> bool:
+    """Whether dotted ``path`` is one of ``parents`` or lies below one of them."""
+    return any(
+        path == parent or path.startswith((f"{parent}.", f"{parent}[")) for parent in parents
     )
 
 

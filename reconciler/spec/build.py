@@ -253,7 +253,7 @@ class _Builder:
                     f"{base}.body",
                     f"the body is {len(body_text.encode('utf-8'))} bytes; the limit is "
                     f"{BODY_MAX_BYTES} bytes (64 KiB)",
-                    "shorten it",
+                    "shorten the email; link to long content instead",
                 )
                 return None
             body = TextSource(

@@ -7,20 +7,26 @@ is refused, whatever the file is.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from reconciler.model import LocalFile
+
+#: Longest file name (one path component) most file systems accept, in bytes.
+_NAME_MAX = 255
 
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
 
 
 class FileProblem(Exception):
     """Why a referenced file cannot be used: ``kind`` is one of ``absolute``,
-    ``outside``, ``missing``, ``not-a-file``, ``unreadable``. Internal to the spec
-    package: it always becomes a ``Diagnostic``."""
+    ``outside``, ``missing``, ``not-a-file``, ``invalid-name``, ``unreadable``. Internal
+    to the spec package: it always becomes a ``Diagnostic``."""
 
     def __init__(self, kind: str, message: str, hint: str) -> None:
         self.kind = kind
@@ -35,44 +41,112 @@ def display_path(spec_file: str, rel: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(spec_file), rel))
 
 
+def shown(rel: str) -> str:
+    """``rel`` quoted for a one-line message: escaped if it holds control characters,
+    shortened if it is very long."""
+    if len(rel) > 80:
+        rel = f"{rel[:40]}…{rel[-20:]}"
+    return f'"{rel}"' if rel.isprintable() else json.dumps(rel, ensure_ascii=False)
+
+
 def resolve_inside(spec_dir: Path, rel: str, *, what: str) -> Path:
     """The real path of ``rel`` under ``spec_dir``; raise ``FileProblem`` if it is absolute,
-    leaves the folder (also through symlinks), is missing or is not a regular file.
+    leaves the folder (also through symlinks), is missing, is not a regular file, or
+    cannot be looked up (NUL character, name too long, symlink loop, permissions).
     ``what`` names the file in hints (``logo``, ``template``)."""
     example = "assets/logo.png" if what == "logo" else "templates/invoice_created.html"
+    if "\0" in rel:
+        raise FileProblem(
+            "invalid-name",
+            f"{shown(rel)} contains a NUL character, which no file name can hold",
+            f"remove it from the path, e.g. {example}",
+        )
     if os.path.isabs(rel) or _WINDOWS_ABSOLUTE.match(rel):
         raise FileProblem(
             "absolute",
-            f'"{rel}" is an absolute path',
+            f"{shown(rel)} is an absolute path",
             f"use a path relative to the spec's folder, e.g. {example}",
         )
+    try:
+        return _resolve(spec_dir, rel, what, example)
+    except FileProblem:
+        raise
+    except RuntimeError as exc:  # Python < 3.13: Path.resolve() on a symlink loop
+        raise _loop(rel) from exc
+    except (OSError, ValueError) as exc:
+        raise _os_problem(rel, exc) from exc
+
+
+def _resolve(spec_dir: Path, rel: str, what: str, example: str) -> Path:
     root = spec_dir.resolve()
     candidate = spec_dir / rel
     real = candidate.resolve()
     if not _is_within(real, root):
         lexical = Path(os.path.normpath(root / rel))
         if _is_within(lexical, root):
-            message = f'"{rel}" is a symlink to a file outside the spec\'s folder'
+            message = f"{shown(rel)} is a symlink to a file outside the spec's folder"
         else:
-            message = f'"{rel}" points outside the spec\'s folder'
+            message = f"{shown(rel)} points outside the spec's folder"
         raise FileProblem(
             "outside",
             message,
             f"copy the {what} next to the spec and point at it, e.g. {example}",
         )
-    if not real.exists():
+    try:
+        info = real.stat()
+    except FileNotFoundError:
+        if candidate.is_symlink():
+            raise FileProblem(
+                "missing",
+                f"{shown(rel)} is a symlink to a file that does not exist",
+                f"point the symlink at the {what} file, or replace it with the file itself",
+            ) from None
         raise FileProblem(
             "missing",
-            f'"{rel}" does not exist',
+            f"{shown(rel)} does not exist",
             "the path is relative to the spec's folder; check its spelling",
-        )
-    if not real.is_file():
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
         raise FileProblem(
             "not-a-file",
-            f'"{rel}" is not a regular file',
+            f"{shown(rel)} is not a regular file",
             f"point at the {what} file itself, e.g. {example}",
         )
     return real
+
+
+def _loop(rel: str) -> FileProblem:
+    return FileProblem(
+        "unreadable",
+        f"{shown(rel)} is a symlink loop (it leads back to itself)",
+        "point the symlink at a real file, or replace it with the file itself",
+    )
+
+
+def _os_problem(rel: str, exc: OSError | ValueError) -> FileProblem:
+    """A lookup failure as a message: name too long, symlink loop, permission, ..."""
+    if isinstance(exc, ValueError):
+        return FileProblem(
+            "invalid-name", f"{shown(rel)} is not a usable path ({exc})", "check the path"
+        )
+    if exc.errno == errno.ELOOP:
+        return _loop(rel)
+    if exc.errno == errno.ENAMETOOLONG:
+        longest = max(len(part.encode("utf-8", "replace")) for part in rel.split("/"))
+        if longest > _NAME_MAX:
+            message = f"{shown(rel)} has a file name of {longest} bytes"
+        else:
+            message = f"{shown(rel)} is too long a path"
+        return FileProblem(
+            "invalid-name",
+            message,
+            f"shorten it: file systems allow at most {_NAME_MAX} bytes per name",
+        )
+    return FileProblem(
+        "unreadable",
+        f"{shown(rel)} cannot be looked up ({exc.strerror or exc})",
+        "check the path and the permissions of the folders on it",
+    )
 
 
 def read_capped(path: Path, limit: int) -> bytes:
@@ -81,10 +155,11 @@ def read_capped(path: Path, limit: int) -> bytes:
     try:
         with path.open("rb") as handle:
             return handle.read(limit + 1)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise FileProblem(
             "unreadable",
-            f"cannot read it ({exc.strerror or exc})",
+            f"cannot read it ({reason})",
             "check the file's permissions",
         ) from exc
 

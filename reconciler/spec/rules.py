@@ -14,7 +14,12 @@ E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTICE
 RULES: dict[str, tuple[Severity, bool, str]] = {
     # loading
     "yaml-too-large": (E, True, "the spec file is larger than 1 MiB"),
-    "yaml-encoding": (E, True, "the spec file is not UTF-8 text"),
+    "yaml-encoding": (
+        E,
+        True,
+        "the spec file is not UTF-8 text, or holds a control character or a lone surrogate "
+        "(\\ud800)",
+    ),
     "yaml-empty": (E, True, "the spec file is empty or holds only comments"),
     "yaml-syntax": (E, True, "the file is not valid YAML (tabs, bad indentation, quoting)"),
     "yaml-multi-document": (E, True, "more than one YAML document (---) in the file"),
@@ -25,6 +30,7 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     ),
     "yaml-tag": (E, True, "explicit YAML tags (!!python/..., !foo) are refused"),
     "yaml-not-mapping": (E, True, "the top level is not a mapping"),
+    "yaml-too-deep": (E, True, "mappings and lists are nested more than 32 levels deep"),
     "yaml-duplicate-key": (E, True, "a key appears twice in the same mapping"),
     "yaml-complex-key": (E, True, "a key is a list or mapping instead of a name"),
     "yaml-unquoted": (
@@ -32,6 +38,12 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
         True,
         "an unquoted value YAML reads as a non-string (no, 0755, 1e3, "
         "2024-01-01) where text is expected",
+    ),
+    "yaml-unreadable-value": (
+        E,
+        True,
+        "an unquoted value YAML cannot read: a number longer than 100 characters, or a "
+        "date that does not exist (2024-13-45)",
     ),
     "yaml-boolean": (E, True, "a boolean written yes/no/on/off instead of true/false"),
     "secret-in-spec": (

@@ -8,6 +8,7 @@ unknown keys), with a hint saying what to write instead.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import functools
@@ -24,6 +25,7 @@ from reconciler.spec.yamlload import (
     YNode,
     YScalar,
     dotted,
+    line_col,
     lookup,
     to_python,
     walk,
@@ -95,7 +97,8 @@ def schema_diagnostics(tree: YMap, file: str) -> tuple[list[Diagnostic], set[Pat
     bad: set[Path_] = set()
     for error in validator.iter_errors(to_python(tree)):
         for diag, path in _explain(error, tree, file):
-            found.setdefault((diag.path, diag.message, diag.origin), diag)
+            if diag is not None:
+                found.setdefault((diag.path, diag.message, diag.origin), diag)
             bad.add(path)
     return list(found.values()), bad
 
@@ -129,6 +132,30 @@ def tree_checks(tree: YMap, file: str, bad: set[Path_]) -> list[Diagnostic]:
                     "use true or false",
                 )
             )
+    return out
+
+
+def text_secrets(text: str, spans: list[tuple[int, int]], file: str) -> list[Diagnostic]:
+    """API keys written in ``text`` outside the scalar ranges ``spans`` (sorted): in
+    comments, or anywhere when the file could not be loaded. Never echoes the key."""
+    starts = [start for start, _end in spans]
+    out: list[Diagnostic] = []
+    for match in SECRET_PATTERN.finditer(text):
+        index = bisect.bisect_right(starts, match.start()) - 1
+        if index >= 0 and match.start() < spans[index][1]:
+            continue  # inside a key or value: tree_checks reports it at the node
+        line, col = line_col(text, match.start())
+        out.append(
+            Diagnostic(
+                "secret-in-spec",
+                Severity.ERROR,
+                Origin(file, line, col),
+                "",
+                "what looks like an API key (sk_test_/sk_live_…) is written here; keys must "
+                "never be in the spec, not even in a comment",
+                "remove it, and revoke the key if it was committed",
+            )
+        )
     return out
 
 
@@ -166,7 +193,9 @@ def _secret(origin: Origin, path: str) -> Diagnostic:
 # --- translating jsonschema errors ---------------------------------------------------------
 
 
-def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]]:
+def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic | None, Path_]]:
+    """The diagnostics for one jsonschema error, each with the path it makes invalid. A
+    ``None`` diagnostic marks the path invalid without a message (another one says it)."""
     path: Path_ = tuple(error.absolute_path)
     node = lookup(tree, path)
     kind = error.validator
@@ -195,22 +224,27 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
 
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        out = []
+        out: list[tuple[Diagnostic | None, Path_]] = []
         for key in value:
             if key in allowed:
                 continue
             child = lookup(tree, (*path, key))
-            match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f'did you mean "{match[0]}"?' if match else "allowed here: " + ", ".join(allowed)
+            match = _close_match(key, allowed)
+            hint = f'did you mean "{match}"?' if match else "allowed here: " + ", ".join(allowed)
             at = child.where if child else None
             message, where = f'unknown key "{key}"', (*path, key)
             out.append((diag(message, hint, at=at, where=where)[0], where))
         return out
+    # A missing key that a misspelt sibling stands for is said by that sibling's "did you
+    # mean" line: reporting it missing too would say the same mistake twice.
+    misspelt = _misspelt(error.schema, value)
     if kind == "required":
         parent = _entry_origin(node, file)
         return [
             (
-                diag(
+                None
+                if key in misspelt
+                else diag(
                     f'missing required key "{key}"',
                     _REQUIRED_HINTS.get(key),
                     at=parent,
@@ -235,6 +269,8 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
                     at=second.where if second else None,
                 )
             ]
+        if misspelt & set(names):
+            return [(None, path)]
         event = path[-1] if path else "event"
         return [
             diag(
@@ -259,6 +295,8 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
     if kind == "minLength":
         return [diag("must not be empty", "write a value, or remove the key")]
     if kind == "maxLength":
+        if len(path) == 4 and path[-1] == "body":
+            return []  # build reports body-too-large, in bytes as the API counts
         return [
             diag(
                 f"is too long: {len(value)} characters, at most {error.validator_value}",
@@ -268,6 +306,25 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic, Path_]
     if kind == "format":
         return [diag(f"{json.dumps(value)} is not a valid {error.validator_value}")]
     return [diag(error.message)]
+
+
+def _close_match(key: str, allowed: list[str]) -> str | None:
+    """The allowed key ``key`` is probably a misspelling of (the "did you mean")."""
+    match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _misspelt(schema: Any, value: Any) -> set[str]:
+    """Allowed keys of ``schema`` that an unknown key of ``value`` is a misspelling of."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(value, dict) or not isinstance(properties, dict):
+        return set()
+    allowed = sorted(properties)
+    return {
+        match
+        for key in value
+        if key not in properties and (match := _close_match(key, allowed)) is not None
+    }
 
 
 def _entry_origin(node: YNode | None, file: str) -> Origin:

@@ -43,6 +43,12 @@ CASES = [
         'tests/specs/api-key-env-lowercase.yaml:3:16: error: target.api_key_env: "acme-portal-key" is not an environment variable name; name the variable that holds the key (capitals, digits, _), e.g. ACME_PORTAL_KEY [schema]',
     ),
     (
+        "api-key-in-comment.yaml",
+        3,
+        3,
+        "tests/specs/api-key-in-comment.yaml:2:25: error: what looks like an API key (sk_test_/sk_live_…) is written here; keys must never be in the spec, not even in a comment; remove it, and revoke the key if it was committed [secret-in-spec]",
+    ),
+    (
         "api-key-in-spec.yaml",
         3,
         3,
@@ -79,6 +85,12 @@ CASES = [
         'tests/specs/body-file-path-escape.yaml:6:18: error: portal.notifications.invoice_created.body_file: "../../../etc/passwd" points outside the spec\'s folder; copy the template next to the spec and point at it, e.g. templates/invoice_created.html [body-file-outside-folder]',
     ),
     (
+        "body-too-large.yaml",
+        3,
+        3,
+        "tests/specs/body-too-large.yaml:6:13: error: portal.notifications.invoice_created.body: the body is 68904 bytes; the limit is 65536 bytes (64 KiB); shorten the email; link to long content instead [body-too-large]",
+    ),
+    (
         "branding-without-value.yaml",
         3,
         3,
@@ -109,6 +121,18 @@ CASES = [
         "tests/specs/company-name-too-long.yaml:4:19: error: portal.branding.company_name: is too long: 109 characters, at most 100; shorten it [schema]",
     ),
     (
+        "complex-key.yaml",
+        3,
+        3,
+        "tests/specs/complex-key.yaml:4:5: error: portal.branding: a key must be a plain name, not a list or mapping; write keys as simple names, e.g. company_name [yaml-complex-key]",
+    ),
+    (
+        "deep-nesting.yaml",
+        3,
+        3,
+        "tests/specs/deep-nesting.yaml:3:48: error: mappings and lists are nested more than 32 levels deep; a portal spec is about 5 levels deep: check the brackets and indentation here [yaml-too-deep]",
+    ),
+    (
         "duplicate-key.yaml",
         3,
         3,
@@ -119,6 +143,18 @@ CASES = [
         3,
         3,
         'tests/specs/empty.yaml:1:1: error: the file is empty; start with "version: 1" and a "portal:" mapping [yaml-empty]',
+    ),
+    (
+        "huge-integer.yaml",
+        3,
+        3,
+        "tests/specs/huge-integer.yaml:1:10: error: version: the unquoted number 999999999999… is 5000 characters long; numbers longer than 100 characters are refused; write the intended value; quote it if it is meant as text [yaml-unreadable-value]",
+    ),
+    (
+        "impossible-date-as-subject.yaml",
+        3,
+        3,
+        'tests/specs/impossible-date-as-subject.yaml:5:16: error: portal.notifications.invoice_created.subject: unquoted 2024-13-01 is read as a date, but it is not a valid one (month must be in 1..12); quote it if it is text: "2024-13-01" [yaml-unreadable-value]',
     ),
     (
         "logo-absolute-path.yaml",
@@ -187,6 +223,18 @@ CASES = [
         'tests/specs/missing-version.yaml:1:1: error: version: missing required key "version"; add "version: 1" as the first line [schema]',
     ),
     (
+        "misspelt-portal.yaml",
+        3,
+        3,
+        'tests/specs/misspelt-portal.yaml:2:1: error: portl: unknown key "portl"; did you mean "portal"? [schema]',
+    ),
+    (
+        "misspelt-template-keys.yaml",
+        3,
+        3,
+        'tests/specs/misspelt-template-keys.yaml:5:7: error: portal.notifications.invoice_created.subjet: unknown key "subjet"; did you mean "subject"? [schema]',
+    ),
+    (
         "multiple-documents.yaml",
         3,
         3,
@@ -197,6 +245,12 @@ CASES = [
         3,
         3,
         "tests/specs/not-utf8.yaml:4:22: error: not valid UTF-8: byte 0xe9 at offset 52; save the file as UTF-8 [yaml-encoding]",
+    ),
+    (
+        "nul-in-path.yaml",
+        3,
+        3,
+        'tests/specs/nul-in-path.yaml:4:11: error: portal.branding.logo: "assets/logo\\u0000.png" contains a NUL character, which no file name can hold; remove it from the path, e.g. assets/logo.png [logo-missing]',
     ),
     (
         "payment-failed-cannot-update-card.yaml",
@@ -239,6 +293,18 @@ CASES = [
         3,
         3,
         "tests/specs/subject-with-line-break.yaml:5:16: error: portal.notifications.invoice_created.subject: the subject must be a single line; remove the line break [schema]",
+    ),
+    (
+        "surrogate-in-key.yaml",
+        3,
+        3,
+        'tests/specs/surrogate-in-key.yaml:4:5: error: portal.branding: this key contains \\udc00, a lone UTF-16 surrogate that is not a character; write the character itself, or escape its full code point (e.g. "\\U0001F600" rather than a surrogate pair) [yaml-encoding]',
+    ),
+    (
+        "surrogate-in-name.yaml",
+        3,
+        3,
+        'tests/specs/surrogate-in-name.yaml:4:19: error: portal.branding.company_name: this value contains \\ud83d, a lone UTF-16 surrogate that is not a character; write the character itself, or escape its full code point (e.g. "\\U0001F600" rather than a surrogate pair) [yaml-encoding]',
     ),
     (
         "tab-indentation.yaml",
@@ -526,7 +592,7 @@ def test_empty_directory_is_a_usage_error(
 def test_no_file_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     rc, _out, err = validate(capsys)
     assert rc == 3
-    assert "Missing argument 'SPEC...'" in err
+    assert err == "portalctl: error: Missing argument 'SPEC...'; see `portalctl validate --help`\n"
 
 
 def test_api_key_is_never_echoed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -686,3 +752,149 @@ def test_installed_console_script() -> None:
         "tests/specs/yaml11-no-as-string.yaml:4:19: error: portal.branding.company_name: "
         'unquoted no is read as the boolean false, not as text; quote it: "no" [yaml-unquoted]\n'
     )
+
+
+def test_misspelt_keys_are_reported_once_each(capsys: pytest.CaptureFixture[str]) -> None:
+    # The "did you mean" lines already say what is missing: no "missing subject" line too.
+    rc, out, err = validate(capsys, "tests/specs/misspelt-template-keys.yaml")
+    assert rc == 3
+    assert out == "tests/specs/misspelt-template-keys.yaml: 2 errors, 0 warnings\n"
+    assert err.splitlines() == [
+        'tests/specs/misspelt-template-keys.yaml:5:7: error: portal.notifications.invoice_created.subjet: unknown key "subjet"; did you mean "subject"? [schema]',
+        'tests/specs/misspelt-template-keys.yaml:6:7: error: portal.notifications.invoice_created.body_fil: unknown key "body_fil"; did you mean "body_file"? [schema]',
+    ]
+    rc, out, err = validate(capsys, "tests/specs/misspelt-portal.yaml")
+    assert (rc, out) == (3, "tests/specs/misspelt-portal.yaml: 1 error, 0 warnings\n")
+
+
+def test_a_missing_key_without_a_lookalike_is_still_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_text("version: 1\nowner: platform\n", encoding="utf-8")
+    rc, _out, err = validate(capsys, str(spec))
+    assert rc == 3
+    assert err.splitlines() == [
+        f'{spec}:1:1: error: portal: missing required key "portal"; add a "portal:" mapping with the settings to manage [schema]',
+        f'{spec}:2:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+    ]
+
+
+def test_oversized_inline_body_is_reported_once(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _err = validate(capsys, "--format", "json", "tests/specs/body-too-large.yaml")
+    assert rc == 3
+    [entry] = json.loads(out)["files"]
+    assert [d["rule"] for d in entry["diagnostics"]] == ["body-too-large"]
+
+
+def test_api_key_in_a_comment_is_not_echoed(capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("text", "json"):
+        rc, out, err = validate(capsys, "--format", fmt, "tests/specs/api-key-in-comment.yaml")
+        assert rc == 3
+        assert "secret-in-spec" in out + err
+        assert "exampleDoNotUse" not in out + err
+
+
+def _logo_spec(folder: Path, logo: str) -> Path:
+    spec = folder / "portal.yaml"
+    spec.write_text(f"version: 1\nportal:\n  branding:\n    logo: {logo}\n", encoding="utf-8")
+    return spec
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "symlink") or sys.platform == "win32",
+    reason="symlinks need a POSIX file system",
+)
+def test_symlink_loop_is_a_file_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "loop.png").symlink_to("loop.png")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "a.html").symlink_to("b.html")
+    (tmp_path / "templates" / "b.html").symlink_to("a.html")
+    spec = tmp_path / "portal.yaml"
+    spec.write_text(
+        textwrap.dedent("""\
+        version: 1
+        portal:
+          branding:
+            logo: assets/loop.png
+          notifications:
+            invoice_created:
+              subject: Invoice
+              body_file: templates/a.html
+        """)
+    )
+    rc, out, err = validate(capsys, str(spec))
+    assert rc == 3
+    assert out == f"{spec}: 2 errors, 0 warnings\n"
+    assert err.splitlines() == [
+        f'{spec}:4:11: error: portal.branding.logo: "assets/loop.png" is a symlink loop (it leads back to itself); point the symlink at a real file, or replace it with the file itself [logo-missing]',
+        f'{spec}:8:18: error: portal.notifications.invoice_created.body_file: "templates/a.html" is a symlink loop (it leads back to itself); point the symlink at a real file, or replace it with the file itself [body-file-missing]',
+    ]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "symlink") or sys.platform == "win32",
+    reason="symlinks need a POSIX file system",
+)
+def test_dangling_symlink_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "logo.png").symlink_to("logo-v2.png")
+    spec = _logo_spec(tmp_path, "assets/logo.png")
+    rc, _out, err = validate(capsys, str(spec))
+    assert rc == 3
+    assert err == (
+        f'{spec}:4:11: error: portal.branding.logo: "assets/logo.png" is a symlink to a file that does not exist; point the symlink at the logo file, or replace it with the file itself [logo-missing]\n'
+    )
+
+
+def test_over_long_file_name_is_a_file_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _logo_spec(tmp_path, "a" * 300 + ".png")
+    rc, _out, err = validate(capsys, str(spec))
+    assert rc == 3
+    assert err == (
+        f'{spec}:4:11: error: portal.branding.logo: "{"a" * 40}…{"a" * 16}.png" has a file name of 304 bytes; shorten it: file systems allow at most 255 bytes per name [logo-missing]\n'
+    )
+
+
+def test_over_long_path_is_a_file_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _logo_spec(tmp_path, "/".join(["d" * 200] * 30) + "/logo.png")
+    rc, _out, err = validate(capsys, str(spec))
+    assert rc == 3
+    assert err == (
+        f'{spec}:4:11: error: portal.branding.logo: "{"d" * 40}…{"d" * 11}/logo.png" is too long a path; shorten it: file systems allow at most 255 bytes per name [logo-missing]\n'
+    )
+
+
+def test_a_bug_for_one_file_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import reconciler.cli
+    import reconciler.spec
+
+    real_load_spec = reconciler.spec.load_spec
+
+    def load_spec(path: str, *, strict: bool = False) -> object:
+        if path == "tests/specs/duplicate-key.yaml":
+            raise KeyError("boom sk_live_exampleDoNotUse99")
+        return real_load_spec(path, strict=strict)
+
+    monkeypatch.setattr(reconciler.spec, "load_spec", load_spec)
+    monkeypatch.setitem(reconciler.cli._state, "debug", False)
+    rc, out, err = validate(capsys, "tests/specs/duplicate-key.yaml", EXAMPLE)
+    assert rc == 1  # a bug is not an invalid spec
+    assert out == "examples/portal.yaml: valid (0 warnings)\n"
+    assert err == (
+        "portalctl: error: tests/specs/duplicate-key.yaml: internal error: KeyError: "
+        "'boom sk_live_**********' (run with --debug for a traceback, and please report it)\n"
+    )
+    # --debug: the bug propagates, and run() prints its traceback.
+    rc = run(["--debug", "validate", "tests/specs/duplicate-key.yaml", EXAMPLE])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "Traceback (most recent call last)" in err
+    assert "KeyError" in err

@@ -328,7 +328,11 @@ def test_key_looking_names_are_never_echoed(tmp_path: Path) -> None:
 
 def test_key_looking_anchor_is_not_echoed(tmp_path: Path) -> None:
     spec = write(tmp_path, "version: 1\nportal: &sk_live_abcdef123456 {}\n")
+    # The file does not load, but the key written in it is still reported (not echoed).
     assert errors_of(spec) == [
         f"{spec}:2:9: error: anchors and aliases are not allowed (&sk_live_…); write the "
-        "value out in full; anchors hide what a review should see [yaml-anchor]"
+        "value out in full; anchors hide what a review should see [yaml-anchor]",
+        f"{spec}:2:10: error: what looks like an API key (sk_test_/sk_live_…) is written here; "
+        "keys must never be in the spec, not even in a comment; remove it, and revoke the key "
+        "if it was committed [secret-in-spec]",
     ]
