@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from reconciler import SCHEMA_URL, __version__
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.logs import get_logger
-from reconciler.model import EVENTS, PERMISSIONS
+from reconciler.model import EVENTS, PERMISSIONS, PORTAL_LINK_VARIABLE, DesiredTemplate
+from reconciler.spec.lint import links_to_portal
 
 if TYPE_CHECKING:
     from reconciler.api import PortalClient
@@ -68,22 +69,35 @@ def render_spec(
     for name in PERMISSIONS:
         if name in permissions:
             lines.append(f"    {name}: {_b(permissions[name])}")
-    lines.append("  notifications:")
     files: dict[str, str] = {}
+    entries: list[str] = []
+    disabled = settings.get("enabled") is False
     for event in EVENTS:
         tpl = live.templates.get(event)
         if tpl is None:
             continue
         if tpl.is_default:
-            lines.append(f"    {event}: default")
+            entries.append(f"    {event}: default")
+            continue
+        if disabled and links_to_portal(DesiredTemplate(event, tpl.subject, tpl.body)):
+            # portal-disabled-with-links would refuse this spec; leaving the email unmanaged
+            # keeps "export, then plan: no changes" true and says why.
+            entries += [
+                f"    # {event}: left out (unmanaged): the portal is disabled but this email",
+                f"    #   links to it with {{{{{PORTAL_LINK_VARIABLE}}}}}; enable the portal or",
+                "    #   remove the link, then export again",
+            ]
             continue
         path = f"templates/{event}.html"
         files[path] = tpl.body
-        lines += [
+        entries += [
             f"    {event}:",
             f"      subject: {_q(tpl.subject)}",
             f"      body_file: {path}",
         ]
+    managed = any(not line.lstrip().startswith("#") for line in entries)
+    lines.append("  notifications:" if managed else "  # notifications:")
+    lines += entries
     return "\n".join(lines) + "\n", files
 
 

@@ -121,3 +121,32 @@ def test_export_over_http_then_plan(
     assert "wrote live/assets/logo.png\n" in out
     assert sandbox_server.key not in out + err + (tmp_path / "live/portal.yaml").read_text()
     assert run(["plan", "live/portal.yaml", "--detailed-exitcode"]) == 0
+
+
+def test_export_of_a_disabled_portal_whose_emails_link_to_it_still_round_trips(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ownership rule lets a portal be disabled while its emails still link to it (the
+    spec that disabled it did not manage notifications). A spec that manages both would be
+    refused by portal-disabled-with-links, so export leaves those emails out, and says why."""
+    spec = copy_example(embedded_env)
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    disable = embedded_env / "disable.yaml"
+    disable.write_text("version: 1\nportal:\n  enabled: false\n")
+    assert run(["apply", str(disable), "--auto-approve", "--allow-disruptive"]) == 0
+    capsys.readouterr()
+    assert run(["export", "--out", "exported"]) == 0
+    assert capsys.readouterr().out == (
+        "wrote exported/portal.yaml\nwrote exported/assets/logo.png\n"
+    )
+    text = (embedded_env / "exported" / "portal.yaml").read_text()
+    assert "  enabled: false\n" in text
+    assert (
+        "  notifications:\n"
+        "    # invoice_created: left out (unmanaged): the portal is disabled but this email\n"
+        "    #   links to it with {{customer_portal_link}}; enable the portal or\n"
+        "    #   remove the link, then export again\n"
+    ) in text
+    assert "    payment_succeeded: default\n" in text
+    assert run(["validate", "--strict", "exported/portal.yaml"]) == 0
+    assert run(["plan", "exported/portal.yaml", "--detailed-exitcode"]) == 0
