@@ -116,15 +116,17 @@ def _redacted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _read(spec_path: Path, file: str) -> bytes:
+    """The spec's bytes, capped; a FIFO or device named as a spec is refused, not read."""
+    from reconciler.spec.files import FileProblem, read_capped
+
+    if spec_path.is_dir():
+        raise UsageError(
+            f"{file}: is a directory, not a spec file",
+            hint="name the portal.yaml file inside it",
+        )
+    if not spec_path.exists():
+        raise UsageError(f"{file}: no such file")
     try:
-        if spec_path.is_dir():
-            raise UsageError(
-                f"{file}: is a directory, not a spec file",
-                hint="name the portal.yaml file inside it",
-            )
-        with spec_path.open("rb") as handle:
-            return handle.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
+        return read_capped(spec_path, MAX_SPEC_BYTES, follow=True)
+    except FileProblem as problem:
+        raise UsageError(f"{file}: {problem.message}", hint=problem.hint) from None

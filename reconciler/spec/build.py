@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.images import NotAnImage, sniff_image
+from reconciler.images import RECOMMENDED_LOGO, NotAnImage, dimension_problem, sniff_image
 from reconciler.model import (
     BODY_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -27,7 +27,7 @@ from reconciler.model import (
     ResetToDefault,
     TargetSpec,
 )
-from reconciler.spec import files
+from reconciler.spec import files, textcheck
 from reconciler.spec.rules import severity
 from reconciler.spec.schema import SECRET_PATTERN, is_under
 from reconciler.spec.yamlload import YMap, YNode, YScalar, dotted, line_col, walk
@@ -189,6 +189,16 @@ class _Builder:
                 "export the logo as PNG (200x50 px, transparent background) or JPEG",
             )
             return None
+        too_odd = dimension_problem(info)
+        if too_odd is not None:
+            self.report(
+                "logo-dimensions",
+                where,
+                path,
+                f'"{rel}" declares {info.width}x{info.height} px; {too_odd}',
+                f"export it at the recommended {RECOMMENDED_LOGO} (a transparent PNG)",
+            )
+            return None
         ratio = info.width / info.height
         low, high = LOGO_ASPECT_RANGE
         if not low <= ratio <= high:
@@ -312,7 +322,19 @@ class _Builder:
                 "save the template as UTF-8",
             )
             return None
-        text = _lf(text.removeprefix("\ufeff"))
+        text = text.removeprefix("\ufeff")
+        found = textcheck.first_forbidden(text, multiline=True)
+        if found is not None:
+            index, char = found
+            self.report(
+                "control-character",
+                Origin(shown, *line_col(text, index)),
+                path,
+                f'"{rel}" contains {textcheck.char_name(char)}, {textcheck.kind_of(char)}',
+                textcheck.hint_for(char, multiline=True),
+            )
+            return None
+        text = _lf(text)
         match = SECRET_PATTERN.search(text)
         if match:
             line, col = line_col(text, match.start())
