@@ -13,6 +13,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.model import LocalFile
@@ -208,23 +209,39 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_local_file(spec_dir: Path, rel_path: str, *, max_bytes: int, what: str = "file") -> bytes:
+def check_local_file(
+    spec_dir: Path,
+    rel_path: str,
+    *,
+    max_bytes: int,
+    what: str = "file",
+    allowed: Sequence[Path] = (),
+) -> bytes:
     """The bytes of ``rel_path`` (relative to ``spec_dir``), checked as ``validate`` checks
-    a logo or ``body_file``: relative, inside ``spec_dir`` (also through symlinks), a
-    regular file (not a FIFO or a device), at most ``max_bytes`` bytes, the size being
-    known before anything is read. Raises ``UsageError`` (exit 3) naming the file, what is
-    wrong and what to do. For ``apply PLAN.json``, whose files may have been swapped since
-    the plan was made."""
+    a logo or ``body_file``: relative, inside ``spec_dir`` or one of the ``allowed``
+    folders (pass the folders of ``DesiredState.sources``, since a base's files live next
+    to the base), also through symlinks; a regular file (not a FIFO or a device); at most
+    ``max_bytes`` bytes, never reading more than one byte past that. Raises
+    ``UsageError`` (exit 3) naming the file, what is wrong and what to do. Meant for
+    ``apply PLAN.json``, whose files may have been swapped since the plan was made."""
     from reconciler.errors import UsageError
 
     shown_path = display_path(os.path.join(os.fspath(spec_dir), "x"), rel_path)
+    root, rel = spec_dir, rel_path
+    if not os.path.isabs(rel_path) and "\0" not in rel_path:
+        target = Path(os.path.normpath(spec_dir.absolute() / rel_path))
+        for folder in allowed:
+            home = Path(os.path.normpath(folder.absolute()))
+            if _is_within(target, home):
+                root, rel = folder, os.path.relpath(target, home)
+                break
     try:
-        real = resolve_inside(spec_dir, rel_path, what=what)
+        real = resolve_inside(root, rel, what=what)
         data = read_capped(real, max_bytes)
     except FileProblem as problem:
         message = problem.message
-        if message.startswith(shown(rel_path)):
-            message = message[len(shown(rel_path)) :].lstrip()
+        if message.startswith(shown(rel)):
+            message = message[len(shown(rel)) :].lstrip()
         raise UsageError(f"{shown_path}: {message}", hint=problem.hint) from None
     if len(data) > max_bytes:
         raise UsageError(
