@@ -96,8 +96,9 @@ def _follow(
     if not _within(real, root):
         return error(
             "extends-outside-repository",
-            f"{shown} is outside the repository ({root})",
-            "keep the base in the same repository as the spec, so one review sees both",
+            f"{shown} is outside the repository that holds this spec",
+            "keep the base in the same repository (the folder holding .git), so one review "
+            "sees both",
         )
     if real in seen:
         names = " -> ".join([*(f.file for f in chain[_index(chain, real) :]), seen[real]])

@@ -370,7 +370,7 @@ CASES = [
         "unknown-top-level-key.yaml",
         3,
         3,
-        'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+        'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: extends, portal, target, version [schema]',
     ),
     (
         "unknown-variable-in-body-file.yaml",
@@ -479,6 +479,24 @@ CASES = [
         3,
         3,
         'tests/specs/template-unclosed-placeholder.yaml:5:25: error: portal.notifications.invoice_created.subject: "{{invoice_number" is never closed: "{{" has no matching "}}" on its line; close it: {{invoice_number}} [template-syntax]',
+    ),
+    (
+        "extends-cycle.yaml",
+        3,
+        3,
+        'tests/specs/bases/cycle-back.yaml:2:10: error: extends: "../extends-cycle.yaml" makes a cycle: tests/specs/extends-cycle.yaml -> tests/specs/bases/cycle-back.yaml -> tests/specs/extends-cycle.yaml; remove the extends that closes the loop [extends-cycle]',
+    ),
+    (
+        "extends-missing-base.yaml",
+        3,
+        3,
+        'tests/specs/extends-missing-base.yaml:2:10: error: extends: "no-such-base.yaml" does not exist; the path is relative to the folder of the spec that names it; check its spelling [extends-missing]',
+    ),
+    (
+        "extends-outside-repository.yaml",
+        3,
+        3,
+        'tests/specs/extends-outside-repository.yaml:2:10: error: extends: "../../../outside.yaml" is outside the repository that holds this spec; keep the base in the same repository (the folder holding .git), so one review sees both [extends-outside-repository]',
     ),
 ]
 
@@ -830,7 +848,7 @@ def test_a_missing_key_without_a_lookalike_is_still_reported(
     assert rc == 3
     assert err.splitlines() == [
         f'{spec}:1:1: error: portal: missing required key "portal"; add a "portal:" mapping with the settings to manage [schema]',
-        f'{spec}:2:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+        f'{spec}:2:1: error: owner: unknown key "owner"; allowed here: extends, portal, target, version [schema]',
     ]
 
 

@@ -336,9 +336,9 @@ def test_a_base_outside_the_repository(repo: Path) -> None:
     write(repo.parent / "elsewhere.yaml", "version: 1\nportal: {}\n")
     write(repo / "envs" / "test.yaml", "version: 1\nextends: ../../elsewhere.yaml\n")
     assert errors("envs/test.yaml") == [
-        f'envs/test.yaml:2:10: error: extends: "../../elsewhere.yaml" is outside the '
-        f"repository ({repo.resolve()}); keep the base in the same repository as the spec, so "
-        "one review sees both [extends-outside-repository]"
+        'envs/test.yaml:2:10: error: extends: "../../elsewhere.yaml" is outside the '
+        "repository that holds this spec; keep the base in the same repository (the folder "
+        "holding .git), so one review sees both [extends-outside-repository]"
     ]
 
 
