@@ -14,9 +14,9 @@ and reaches the user as exit 1 with a traceback only under ``--debug``::
     ├── InternalError                    exit 1   a bug met on one portal of a fleet
     └── ApiError                         exit 1   the portal API answered with an error
         ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection,
-        │   │                                     5xx that persisted, a request over its deadline
-        │   └── WriteOutcomeUnknown      exit 6   a write's answer was lost: applied or not, unknown
-        ├── MalformedAnswer              exit 6   2xx answer too big, too deep or not the contract's shape
+        │   │                                     a 5xx that persisted, an answer over its deadline
+        │   └── WriteOutcomeUnknown      exit 6   a write's answer lost: applied or not, unknown
+        ├── MalformedAnswer              exit 6   an answer too big, too deep or off the contract
         ├── ApiAuthError                 exit 6   401 / 403
         ├── ApiRejected                  exit 3   422 / 400: the server refused a value
         ├── PreconditionFailed           exit 4   412 (see above)
