@@ -290,7 +290,7 @@ class PortalClient:
         verify: Callable[[], Awaitable[T | _Unchanged | None]],
     ) -> T | _Unchanged:
         """After a lost answer: find out from a re-read whether the write happened."""
-        request = _request_name(method, path)
+        request = _request_name(method, path, self._http.base_url)
         maybe = f"the write may or may not have been applied ({method} {resource})"
         hint = "run `portalctl plan` to see the portal's current state, then apply again"
         try:
@@ -325,7 +325,7 @@ class PortalClient:
         headers = dict(kwargs.pop("headers", {}))
         if auth:
             headers.update(routes.auth_headers(self.target.api_key))
-        request = _request_name(method, path)
+        request = _request_name(method, path, self._http.base_url)
         started = policy.clock()
         attempt = 0
         while True:
@@ -458,9 +458,12 @@ class PortalClient:
         return self._parse(answer, lambda body: routes.parse_template(body, etag, event=event))
 
 
-def _request_name(method: str, path: str) -> str:
-    """``GET /v1/portal/settings``: how messages name a request (the path only, escaped)."""
-    return f"{method} {quote_server(urlsplit(path).path or path, 120)}"
+def _request_name(method: str, path: str, base_url: httpx.URL) -> str:
+    """``GET /v1/portal/settings``: how messages name a request, by the path it was sent to
+    (after the base URL's own path, so a base URL ending in /v1 shows as /v1/v1/...)."""
+    parts = urlsplit(path)
+    sent = parts.path if parts.scheme else base_url.path.rstrip("/") + "/" + path.lstrip("/")
+    return f"{method} {quote_server(sent, 120)}"
 
 
 def _size(count: int) -> str:
