@@ -125,7 +125,8 @@ def test_fifty_portals_three_failures(
     ), block[1]
     assert re.fullmatch(
         rf"  plans/p13\.plan\.json: {re.escape(broken.url)} failed with HTTP 500 on GET "
-        r"/v1/(portal/settings|notifications/templates) after 5 attempts: injected failure \(request req_[0-9a-f]+\); try again later; "
+        r"/v1/(portal/settings|notifications/templates) after 5 attempts: injected failure "
+        r"\(request req_[0-9a-f]+\); try again later; "
         r"if it persists, report it with the request id",
         block[2],
     ), block[2]
