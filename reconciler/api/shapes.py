@@ -25,6 +25,7 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 #: A strong ETag (RFC 9110): visible ASCII but the double quote, quoted; bounded in length.
 ETAG = re.compile(r'"[\x21\x23-\x7e]{1,200}"')
 _URL = re.compile(r"https?://[\x21-\x7e]+")
+_LOGO_URL = re.compile(r"(?:https?://|/)[\x21-\x7e]*")
 LOGO_TYPES = ("image/png", "image/jpeg")
 PERMISSIONS = (
     "update_payment_methods",
@@ -148,7 +149,12 @@ def check_settings(body: Any) -> dict[str, Any]:
 
 def check_logo(value: Any, path: str) -> Mapping[str, Any]:
     logo = _object(value, path)
-    _string(_get(logo, "url", f"{path}.url"), f"{path}.url", non_empty=True)
+    _string(
+        _get(logo, "url", f"{path}.url"),
+        f"{path}.url",
+        pattern=_LOGO_URL,
+        expected="an http(s) URL or an absolute path",
+    )
     _string(
         _get(logo, "sha256", f"{path}.sha256"),
         f"{path}.sha256",

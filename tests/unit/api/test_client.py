@@ -23,6 +23,7 @@ from reconciler.errors import (
     PreconditionFailed,
     RateLimited,
     UsageError,
+    WriteOutcomeUnknown,
 )
 from reconciler.model import EVENTS, Secret, Target
 from reconciler.sandbox import SANDBOX_KEY
@@ -339,8 +340,10 @@ def test_patch_lost_and_changed_meanwhile_may_or_may_not_be_applied(
         async with session(flaky, policy) as api:
             client = api.client(target())
             _, etag = await client.get_settings()
-            with pytest.raises(ApiUnreachable) as info:
+            with pytest.raises(WriteOutcomeUnknown) as info:
                 await client.patch_settings({"branding": {"company_name": "Acme"}}, if_match=etag)
+            assert info.value.request == "PATCH /v1/portal/settings"
+            assert info.value.exit_code == ExitCode.UNREACHABLE
             assert str(info.value) == (
                 f"lost the answer from {URL} (the connection was dropped before a complete "
                 "response) and settings has since changed in another way; the write may or may "
