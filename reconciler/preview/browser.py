@@ -1,0 +1,161 @@
+"""Find a headless Chromium on this machine and drive it: screenshots and DOM dumps.
+
+Driver: Chromium's own ``--headless --screenshot`` / ``--dump-dom``, run as a subprocess
+with a timeout. No extra dependency: Playwright would be a heavy install whose browser
+download cannot work offline (or in locked-down CI), and our pages need no interaction:
+they are static HTML at a known size. Each run gets a fresh, empty profile and every
+background-network feature off, so a screenshot never talks to the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import ReconcilerError, UsageError
+
+#: Environment variable naming the browser binary (wins over the search below).
+ENV_VAR = "PORTALCTL_CHROMIUM"
+#: Names searched on PATH, in order.
+CANDIDATES: tuple[str, ...] = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+
+INSTALL_HINT = (
+    "install one (Debian/Ubuntu: `apt-get install chromium`) or set "
+    f"{ENV_VAR} to the path of a Chromium or Chrome binary"
+)
+
+_FLAGS: tuple[str, ...] = (
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--mute-audio",
+    # A sandboxed srcdoc frame in its own process is sometimes not painted yet when the
+    # screenshot is taken; in-process it always is. The frame's sandbox still applies.
+    "--disable-features=IsolateSandboxedIframes",
+)
+
+
+class BrowserError(ReconcilerError):
+    """The browser could not take a screenshot or dump a page (exit 1)."""
+
+
+@dataclass(frozen=True)
+class Browser:
+    """A Chromium binary and how to run it headless."""
+
+    path: Path
+    timeout: float = 60.0
+
+    def _run(self, args: Sequence[str], what: str) -> str:
+        with tempfile.TemporaryDirectory(prefix="portalctl-chromium-") as profile:
+            argv = [str(self.path), *_FLAGS, f"--user-data-dir={profile}", *args]
+            if _needs_no_sandbox():
+                argv.insert(1, "--no-sandbox")
+            try:
+                done = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    text=True,
+                    timeout=self.timeout,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise BrowserError(
+                    f"{self.path} did not finish {what} within {self.timeout:g} s",
+                    hint=f"check that the browser starts headless (`{self.path} --headless "
+                    "--dump-dom about:blank`), or point " + ENV_VAR + " at another one",
+                ) from exc
+            except OSError as exc:
+                raise BrowserError(
+                    f"cannot run {self.path}: {exc.strerror or exc}", hint=INSTALL_HINT
+                ) from exc
+        if done.returncode != 0:
+            last = _last_line(done.stderr)
+            raise BrowserError(
+                f"{self.path} failed {what} (exit {done.returncode}){': ' + last if last else ''}",
+                hint=f"check the browser works headless, or point {ENV_VAR} at another one",
+            )
+        return done.stdout
+
+    def screenshot(self, page: Path, out: Path, *, width: int, height: int) -> Path:
+        """Write a PNG of ``page`` (a local HTML file) at ``width`` x ``height`` CSS px."""
+        target = out.resolve()
+        if target.exists():
+            target.unlink()
+        self._run(
+            [
+                f"--screenshot={target}",
+                f"--window-size={width},{height}",
+                "--force-device-scale-factor=1",
+                page.resolve().as_uri(),
+            ],
+            f"a screenshot of {page.name}",
+        )
+        if not target.is_file():
+            raise BrowserError(
+                f"{self.path} exited without writing the screenshot {out}",
+                hint=f"check the browser supports --headless --screenshot, or set {ENV_VAR}",
+            )
+        return out
+
+    def dump_dom(self, page: Path) -> str:
+        """The DOM of ``page`` after loading, serialised (``--dump-dom``)."""
+        return self._run(["--dump-dom", page.resolve().as_uri()], f"loading {page.name}")
+
+
+def _needs_no_sandbox() -> bool:
+    # Chromium refuses to start as root with its sandbox on (containers, CI runners).
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    useful = [line for line in lines if "dbus" not in line.lower()]
+    return (useful or lines or [""])[-1][:200]
+
+
+def find_browser(env: Mapping[str, str] | None = None) -> Browser:
+    """The browser named by $PORTALCTL_CHROMIUM, else the first of ``CANDIDATES`` on PATH.
+
+    UsageError (exit 3) when none is found, naming how to install one.
+    """
+    environ = os.environ if env is None else env
+    named = environ.get(ENV_VAR)
+    if named:
+        path = Path(named)
+        found = shutil.which(named) if not path.is_file() else str(path)
+        if found is None or not os.access(found, os.X_OK):
+            raise UsageError(
+                f"{ENV_VAR}={named} is not an executable browser",
+                hint=f"set {ENV_VAR} to the path of a Chromium or Chrome binary, or unset "
+                "it to search PATH for one",
+            )
+        return Browser(Path(found))
+    search = environ.get("PATH")
+    for name in CANDIDATES:
+        found = shutil.which(name, path=search)
+        if found is not None:
+            return Browser(Path(found))
+    raise UsageError(
+        f"--png needs a headless Chromium or Chrome, and none was found on PATH "
+        f"(looked for {', '.join(CANDIDATES)})",
+        hint=INSTALL_HINT,
+    )
