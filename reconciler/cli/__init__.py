@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "drift": "reconciler.cli.reconcile:drift",
     "export": "reconciler.cli.reconcile:export",
     "init": "reconciler.cli.init:init",
+    "preview": "reconciler.cli.preview:preview",
     "sandbox": "reconciler.cli.sandbox:sandbox",
 }
 
