@@ -1,0 +1,105 @@
+"""portalctl preview on the embedded sandbox: the page is written, self-contained, and a
+missing browser for --png is one clear line (exit 3). The pixels: test_preview_browser.py."""
+
+from __future__ import annotations
+
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_plan_apply_cli import copy_example
+
+TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
+
+
+class Links(HTMLParser):
+    """Every URL-valued attribute of a document (srcdoc frames included: parsed too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in {"src", "href", "action", "srcset", "poster", "background"}:
+                self.urls.append(value or "")
+            if name == "srcdoc" and value:
+                inner = Links()
+                inner.feed(value)
+                self.urls.extend(inner.urls)
+
+
+def test_preview_of_the_example_writes_a_self_contained_page(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = copy_example(embedded_env)
+    assert run(["preview", spec, "--out", "out"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "wrote out/index.html\n"
+    assert err.splitlines() == [TARGET_LINE]
+    text = (embedded_env / "out" / "index.html").read_text()
+    links = Links()
+    links.feed(text)
+    outside = [u for u in links.urls if re.match(r"\s*(?:[a-z][a-z0-9+.-]*:)?//", u, re.I)]
+    # the only absolute URL is the portal link (not yet assigned: the example enables the
+    # portal, so it points at a reserved .invalid name, never at a real host)
+    assert set(outside) == {"https://portal-url-assigned-when-enabled.invalid/"}
+    assert all(
+        u.startswith(("#", "data:image/png;base64,")) for u in links.urls if u not in outside
+    )
+    assert "<title>Portal preview: examples/portal.yaml</title>" in text
+    # reading only: the plan still has every change
+    assert run(["plan", spec, "--detailed-exitcode"]) == 2
+
+
+def test_after_apply_the_portal_link_is_the_portals_url(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = copy_example(embedded_env)
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run(["preview", spec, "--out", "out"]) == 0
+    capsys.readouterr()
+    text = (embedded_env / "out" / "index.html").read_text()
+    urls = set(re.findall(r"href=&quot;(https?://[^&]+)&quot;", text))
+    assert len(urls) == 1 and "invalid" not in next(iter(urls))
+    assert "No changes: the portal already matches the spec." in text
+
+
+def test_png_without_a_browser_is_one_line_and_exit_3(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = copy_example(embedded_env)
+    monkeypatch.setenv("PATH", str(embedded_env / "no-browsers-here"))
+    monkeypatch.delenv("PORTALCTL_CHROMIUM", raising=False)
+    assert run(["preview", spec, "--out", "out", "--png"]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "portalctl: error: --png needs a headless Chromium or Chrome, and none was found on "
+        "PATH (looked for chromium, chromium-browser, google-chrome, google-chrome-stable); "
+        "install one (Debian/Ubuntu: `apt-get install chromium`) or set PORTALCTL_CHROMIUM "
+        "to the path of a Chromium or Chrome binary\n"
+    )
+    assert not (embedded_env / "out").exists()
+
+
+def test_out_is_required_and_a_file_is_refused(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = copy_example(embedded_env)
+    assert run(["preview", spec]) == 3
+    assert capsys.readouterr().err == (
+        "portalctl: error: Missing option '--out'; see `portalctl preview --help`\n"
+    )
+    (embedded_env / "taken").write_text("x")
+    assert run(["preview", spec, "--out", "taken"]) == 3
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "portalctl: error: --out taken: is a file, not a folder; name a folder"
+    )
