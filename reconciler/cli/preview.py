@@ -44,18 +44,33 @@ def preview(
     request to any other host (images inlined); each email in a sandboxed frame with sample
     values (see docs) and its portal link pointing at the portal's URL.
     """
-    from reconciler.cli.reconcile import _connection, _plan_for
+    from reconciler.api import run_sync
+    from reconciler.cli.reconcile import _connection, _print_diagnostics, announce
     from reconciler.preview.browser import find_browser
     from reconciler.preview.output import write_preview
     from reconciler.preview.page import make_preview
+    from reconciler.reconcile import load, plan_spec
 
     browser = find_browser() if png else None  # no browser: fail before reading anything
     conn = _connection(api_url, insecure)
     previews: list[Preview] = []
     for spec in _expand(specs):
-        plan, live, target = _plan_for(spec, conn)
-        logo = _live_logo(target, live)
-        previews.append(make_preview(plan.desired, live, plan, logo_before=logo, name=str(spec)))
+        desired, diagnostics = load(spec)
+        target = conn.resolve(desired.target)
+        announce(target)
+        _print_diagnostics(diagnostics)
+        planned = run_sync(plan_spec(desired, target, diagnostics=diagnostics))
+        logo = _live_logo(target, planned.live)
+        previews.append(
+            make_preview(
+                desired,
+                planned.live,
+                planned.plan,
+                logo_before=logo,
+                name=str(spec),
+                diagnostics=diagnostics,
+            )
+        )
     for path in write_preview(previews, out_dir, browser=browser):
         click.echo(f"wrote {path}")
     return ExitCode.OK

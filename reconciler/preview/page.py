@@ -102,7 +102,10 @@ def _section(p: Preview) -> str:
         *(_diagnostic(d) for d in p.diagnostics),
         '<div class="pair">',
         _side("Live now", panel_html(p.before, side=BEFORE, marks=p.marks, other=p.after)),
-        _side("After apply", panel_html(p.after, side=AFTER, marks=p.marks, other=p.before)),
+        _side(
+            "After apply" + _what_changed(p.marks),
+            panel_html(p.after, side=AFTER, marks=p.marks, other=p.before),
+        ),
         "</div>",
         _changes(plan),
         "<h2>Emails</h2>",
@@ -110,6 +113,24 @@ def _section(p: Preview) -> str:
         "</section>",
     ]
     return "".join(out)
+
+
+#: mark -> how the caption of the after side names it.
+_MARK_NAMES: dict[str, str] = {
+    "enabled": "portal on/off",
+    "branding.company_name": "company name and tab title",
+    "branding.primary_color": "primary colour",
+    "logo": "logo",
+}
+
+
+def _what_changed(marks: frozenset[str]) -> str:
+    names = [name for mark, name in _MARK_NAMES.items() if mark in marks]
+    if any(m.startswith("permissions.") for m in marks):
+        names.append("self-service actions")
+    if not names:
+        return ""
+    return f' <span class="badge chg-b">changed: {html.escape(", ".join(names))}</span>'
 
 
 def _diagnostic(diag: Diagnostic) -> str:

@@ -70,6 +70,7 @@ h3{{font-size:15px;margin:18px 0 6px}}
  background:rgba(55,65,81,.82);color:#ffffff;font-size:18px;font-weight:bold;
  padding:120px 40px 0;text-align:center}}
 .chg{{outline:3px solid #f59e0b;outline-offset:3px}}
+.tab.chg,.url.chg{{outline-offset:-3px}}
 .new{{outline:3px solid #16a34a;outline-offset:3px}}
 .gone{{outline:3px dashed #dc2626;outline-offset:3px}}
 .badge{{display:inline-block;font-size:11px;font-weight:bold;padding:1px 6px;

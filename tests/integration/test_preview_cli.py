@@ -13,7 +13,7 @@ import pytest
 from reconciler.cli import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import copy_example
+from test_plan_apply_cli import REPO, copy_example
 
 TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
 
@@ -103,3 +103,13 @@ def test_out_is_required_and_a_file_is_refused(
     assert capsys.readouterr().err.splitlines()[-1] == (
         "portalctl: error: --out taken: is a file, not a folder; name a folder"
     )
+
+
+def test_the_readme_screenshot_is_committed_at_the_page_size() -> None:
+    # Made by: portalctl preview examples/portal.yaml --out preview --png (fresh sandbox),
+    # then cp preview/preview.png docs/preview.png (docs/preview.md says so).
+    from reconciler.preview.style import PAGE_H, PAGE_W
+    from tests.unit.preview.pngread import read_png
+
+    shot = read_png(REPO / "docs" / "preview.png")
+    assert (shot.width, shot.height) == (PAGE_W, PAGE_H)
