@@ -20,7 +20,7 @@ from pathlib import Path
 from reconciler.errors import ReconcilerError, UsageError
 
 #: Environment variable naming the browser binary (wins over the search below).
-ENV_VAR = "PORTALCTL_CHROMIUM"
+BROWSER_ENV = "PORTALCTL_CHROMIUM"
 #: Names searched on PATH, in order.
 CANDIDATES: tuple[str, ...] = (
     "chromium",
@@ -31,7 +31,7 @@ CANDIDATES: tuple[str, ...] = (
 
 INSTALL_HINT = (
     "install one (Debian/Ubuntu: `apt-get install chromium`) or set "
-    f"{ENV_VAR} to the path of a Chromium or Chrome binary"
+    f"{BROWSER_ENV} to the path of a Chromium or Chrome binary"
 )
 
 _FLAGS: tuple[str, ...] = (
@@ -81,7 +81,7 @@ class Browser:
                 raise BrowserError(
                     f"{self.path} did not finish {what} within {self.timeout:g} s",
                     hint=f"check that the browser starts headless (`{self.path} --headless "
-                    "--dump-dom about:blank`), or point " + ENV_VAR + " at another one",
+                    "--dump-dom about:blank`), or point " + BROWSER_ENV + " at another one",
                 ) from exc
             except OSError as exc:
                 raise BrowserError(
@@ -91,7 +91,7 @@ class Browser:
             last = _last_line(done.stderr)
             raise BrowserError(
                 f"{self.path} failed {what} (exit {done.returncode}){': ' + last if last else ''}",
-                hint=f"check the browser works headless, or point {ENV_VAR} at another one",
+                hint=f"check the browser works headless, or point {BROWSER_ENV} at another one",
             )
         return done.stdout
 
@@ -112,7 +112,7 @@ class Browser:
         if not target.is_file():
             raise BrowserError(
                 f"{self.path} exited without writing the screenshot {out}",
-                hint=f"check the browser supports --headless --screenshot, or set {ENV_VAR}",
+                hint=f"check the browser supports --headless --screenshot, or set {BROWSER_ENV}",
             )
         return out
 
@@ -138,14 +138,14 @@ def find_browser(env: Mapping[str, str] | None = None) -> Browser:
     UsageError (exit 3) when none is found, naming how to install one.
     """
     environ = os.environ if env is None else env
-    named = environ.get(ENV_VAR)
+    named = environ.get(BROWSER_ENV)
     if named:
         path = Path(named)
         found = shutil.which(named) if not path.is_file() else str(path)
         if found is None or not os.access(found, os.X_OK):
             raise UsageError(
-                f"{ENV_VAR}={named} is not an executable browser",
-                hint=f"set {ENV_VAR} to the path of a Chromium or Chrome binary, or unset "
+                f"{BROWSER_ENV}={named} is not an executable browser",
+                hint=f"set {BROWSER_ENV} to the path of a Chromium or Chrome binary, or unset "
                 "it to search PATH for one",
             )
         return Browser(Path(found))
