@@ -10,6 +10,7 @@ background-network feature off, so a screenshot never talks to the network.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -76,6 +77,7 @@ class Browser:
                     timeout=self.timeout,
                     check=False,
                     stdin=subprocess.DEVNULL,
+                    env=browser_env(),
                 )
             except subprocess.TimeoutExpired as exc:
                 raise BrowserError(
@@ -119,6 +121,17 @@ class Browser:
     def dump_dom(self, page: Path) -> str:
         """The DOM of ``page`` after loading, serialised (``--dump-dom``)."""
         return self._run(["--dump-dom", page.resolve().as_uri()], f"loading {page.name}")
+
+
+#: Environment variables never handed to the browser: an API key has no business there.
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.I)
+
+
+def browser_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment the browser runs with: ours, minus anything named like a secret
+    (``PORTAL_API_KEY``, the spec's ``api_key_env`` such as ``ACME_PORTAL_KEY``, tokens)."""
+    source = os.environ if environ is None else environ
+    return {k: v for k, v in source.items() if not _SECRET_NAME.search(k)}
 
 
 def _needs_no_sandbox() -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from reconciler.model import DesiredState, Diagnostic, LiveState
 from reconciler.plan import Plan
 from reconciler.preview.emails import email_document, fill_subject, sample_values
+from reconciler.preview.escape import esc
 from reconciler.preview.portal import AFTER, BEFORE, panel_html, tab_title
 from reconciler.preview.samples import uses_portal_link
 from reconciler.preview.state import EmailView, PortalView, after_view, changed_marks, live_view
@@ -76,7 +77,7 @@ def _document(title: str, body: str, *, body_class: str = "") -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">'
         '<meta name="referrer" content="no-referrer">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
         f"<body{cls}>{body}</body></html>\n"
     )
 
@@ -95,10 +96,9 @@ def render_page(previews: Sequence[Preview]) -> str:
 def _section(p: Preview) -> str:
     plan = p.plan
     out = [
-        f'<section class="portal-preview" data-spec="{html.escape(p.name)}">',
-        f"<h1>{html.escape(p.name)}</h1>",
-        f'<p class="meta">Target: {html.escape(plan.target)} &middot; '
-        f"{html.escape(plan.summary_line())}</p>",
+        f'<section class="portal-preview" data-spec="{esc(p.name)}">',
+        f"<h1>{esc(p.name)}</h1>",
+        f'<p class="meta">Target: {esc(plan.target)} &middot; {esc(plan.summary_line())}</p>',
         *(_diagnostic(d) for d in p.diagnostics),
         '<div class="pair">',
         _side("Live now", panel_html(p.before, side=BEFORE, marks=p.marks, other=p.after)),
@@ -130,11 +130,11 @@ def _what_changed(marks: frozenset[str]) -> str:
         names.append("self-service actions")
     if not names:
         return ""
-    return f' <span class="badge chg-b">changed: {html.escape(", ".join(names))}</span>'
+    return f' <span class="badge chg-b">changed: {esc(", ".join(names))}</span>'
 
 
 def _diagnostic(diag: Diagnostic) -> str:
-    return f'<p class="note">{html.escape(str(diag))}</p>'
+    return f'<p class="note">{esc(str(diag))}</p>'
 
 
 def _side(caption: str, inner: str) -> str:
@@ -146,11 +146,11 @@ def _changes(plan: Plan) -> str:
         return '<p class="meta">No changes: the portal already matches the spec.</p>'
     items = []
     for change in plan.changes:
-        text = html.escape(change.title)
+        text = esc(change.title)
         if change.field:
             text += (
-                f": <code>{html.escape(_short(change.before))}</code> &rarr; "
-                f"<code>{html.escape(_short(change.after))}</code>"
+                f": <code>{esc(_short(change.before))}</code> &rarr; "
+                f"<code>{esc(_short(change.after))}</code>"
             )
         if change.disruptive:
             text += ' <span class="badge gone-b">disruptive</span>'
@@ -172,7 +172,7 @@ def _emails(p: Preview) -> Iterator[str]:
     for event in p.events:
         changed = f"email:{event}" in p.marks
         badge = ' <span class="badge chg-b">changed</span>' if changed else ""
-        yield f'<h3 id="email-{html.escape(event)}">{html.escape(event)}{badge}</h3>'
+        yield f'<h3 id="email-{esc(event)}">{esc(event)}{badge}</h3>'
         yield '<div class="pair">'
         for caption, view, side in (
             ("Live now", p.before, BEFORE),
@@ -194,14 +194,14 @@ def email_html(email: EmailView | None, view: PortalView, *, mark: bool = False)
         )
     if email.pending_default:
         return (
-            f'<div class="{cls}" data-event="{html.escape(email.event)}">'
+            f'<div class="{cls}" data-event="{esc(email.event)}">'
             '<div class="subject">Reset to the portal\'s default template</div>'
             '<div class="pending">Apply resets this email to the content the portal ships '
             "with; that text is the portal's, so it can be read after apply.</div></div>"
         )
     values = sample_values(portal_url=view.portal_url, company_name=view.company_name)
     subject = fill_subject(email.subject, values)
-    sender = html.escape(view.company_name or tab_title(view))
+    sender = esc(view.company_name or tab_title(view))
     flags = ""
     if not uses_portal_link(email.body) and not uses_portal_link(email.subject):
         flags = (
@@ -210,10 +210,10 @@ def email_html(email: EmailView | None, view: PortalView, *, mark: bool = False)
         )
     doc = email_document(email.body, values)
     return (
-        f'<div class="{cls}" data-event="{html.escape(email.event)}">'
-        f'<div class="subject">From: {sender}<b title="subject">{html.escape(subject)}</b>'
+        f'<div class="{cls}" data-event="{esc(email.event)}">'
+        f'<div class="subject">From: {sender}<b title="subject">{esc(subject)}</b>'
         f"</div>{flags}"
-        f'<iframe sandbox="" referrerpolicy="no-referrer" title="{html.escape(email.event)}"'
+        f'<iframe sandbox="" referrerpolicy="no-referrer" title="{esc(email.event)}"'
         f' srcdoc="{html.escape(doc, quote=True)}"></iframe></div>'
     )
 

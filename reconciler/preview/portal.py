@@ -1,15 +1,15 @@
 """One portal panel: the customer's view of the portal (seed, Steps 2-3) as HTML.
 
-Every string from a spec or a server goes through ``html.escape``; the logo is inlined as a
+Every string from a spec or a server goes through ``escape.esc``; the logo is inlined as a
 data: URI (PNG or JPEG only); nothing in a panel loads from anywhere or runs.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Iterator
 
+from reconciler.preview.escape import esc
 from reconciler.preview.samples import SAMPLE_VALUES
 from reconciler.preview.state import LogoView, PortalView
 from reconciler.preview.style import BUTTON_BOX, BUTTON_STEP
@@ -53,7 +53,7 @@ def logo_html(logo: LogoView | None, *, mark: str) -> str:
     else:
         inner = (
             '<div class="placeholder">logo sha256 '
-            f"{html.escape(logo.sha256[:12])}&hellip;<br>(not downloaded for the preview)</div>"
+            f"{esc(logo.sha256[:12])}&hellip;<br>(not downloaded for the preview)</div>"
         )
     return f'<div class="logo{mark}" id="logo-box" data-role="logo">{inner}</div>'
 
@@ -66,20 +66,20 @@ def panel_html(
     ``other`` is the opposite side, so an action that appears or disappears is marked."""
     color = view.primary_color
     url = view.portal_url or "(no portal URL yet: the portal assigns one when it is enabled)"
-    name = html.escape(view.company_name or "")
+    name = esc(view.company_name or "")
     parts = [
         f'<div class="panel" data-side="{side}" style="--primary:{color}">',
         f'<div class="tab{_mark("branding.company_name", marks, side)}" data-role="tab">'
-        f"<span>{html.escape(tab_title(view))}</span></div>",
-        f'<div class="url{_mark("enabled", marks, side)}" data-role="url">{html.escape(url)}</div>',
+        f"<span>{esc(tab_title(view))}</span></div>",
+        f'<div class="url{_mark("enabled", marks, side)}" data-role="url">{esc(url)}</div>',
         logo_html(view.logo, mark=_mark("logo", marks, side)),
         f'<div class="company{_mark("branding.company_name", marks, side)}" '
         f'data-role="company">{name}</div>',
         '<div class="hr"></div>',
-        f'<div class="summary">{html.escape(SAMPLE_VALUES["customer_name"])}: '
+        f'<div class="summary">{esc(SAMPLE_VALUES["customer_name"])}: '
         f'your plan <a href="#plan" style="color:{color}">'
-        f"{html.escape(SAMPLE_VALUES['subscription_name'])}</a> renews on "
-        f"{html.escape(SAMPLE_VALUES['invoice_due_date'])}.</div>",
+        f"{esc(SAMPLE_VALUES['subscription_name'])}</a> renews on "
+        f"{esc(SAMPLE_VALUES['invoice_due_date'])}.</div>",
         *_buttons(view, side=side, marks=marks, other=other),
         _history(view),
     ]
@@ -117,7 +117,7 @@ def _buttons(
         badge = _badge(kind) if kind else ""
         yield (
             f'<div class="btn{" " + kind if kind else ""}" data-action="{action}"{role} '
-            f'style="{style}">{html.escape(label)}{badge}</div>'
+            f'style="{style}">{esc(label)}{badge}</div>'
         )
         slot += 1
 
@@ -128,8 +128,8 @@ def _history(view: PortalView) -> str:
     ):
         return ""
     color = view.primary_color
-    number = html.escape(SAMPLE_VALUES["invoice_number"])
-    amount = html.escape(f"{SAMPLE_VALUES['invoice_amount']} {SAMPLE_VALUES['invoice_currency']}")
+    number = esc(SAMPLE_VALUES["invoice_number"])
+    amount = esc(f"{SAMPLE_VALUES['invoice_amount']} {SAMPLE_VALUES['invoice_currency']}")
     rows = ['<div class="history" data-role="history"><b>Recent invoices</b>']
     if view.permissions.get("download_invoices"):
         rows.append(

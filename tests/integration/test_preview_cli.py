@@ -113,3 +113,19 @@ def test_the_readme_screenshot_is_committed_at_the_page_size() -> None:
 
     shot = read_png(REPO / "docs" / "preview.png")
     assert (shot.width, shot.height) == (PAGE_W, PAGE_H)
+
+
+def test_several_specs_share_one_page(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = copy_example(embedded_env)
+    other = embedded_env / "examples" / "portal.beta.yaml"
+    other.write_text((embedded_env / spec).read_text().replace("Acme Cloud", "Beta Billing"))
+    assert run(["preview", spec, str(other.relative_to(embedded_env)), "--out", "out"]) == 0
+    assert capsys.readouterr().out == "wrote out/index.html\n"
+    text = (embedded_env / "out" / "index.html").read_text()
+    assert "<title>Portal preview: 2 portals</title>" in text
+    assert text.count('<section class="portal-preview"') == 2
+    assert "<h1>examples/portal.yaml</h1>" in text
+    assert "<h1>examples/portal.beta.yaml</h1>" in text
+    assert "Beta Billing" in text

@@ -66,3 +66,15 @@ def test_a_browser_that_writes_nothing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(BrowserError, match="exited without writing the screenshot"):
         Browser(silent).screenshot(page, tmp_path / "p.png", width=10, height=10)
     assert not os.path.exists(tmp_path / "p.png")
+
+
+def test_the_browser_never_receives_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_API_KEY", "sk_test_hidden")
+    monkeypatch.setenv("ACME_PORTAL_KEY", "sk_live_hidden")
+    dump = tmp_path / "env.txt"
+    spy = fake(tmp_path, "chromium", f"env > {dump}")
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>")
+    Browser(spy).dump_dom(page)
+    seen = dump.read_text()
+    assert "hidden" not in seen and "PATH=" in seen

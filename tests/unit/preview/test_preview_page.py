@@ -110,3 +110,11 @@ def test_portal_link_before_the_portal_has_a_url(tmp_path: Path) -> None:
     )
     text = build_preview(desired, live, plan_for(desired, live), logo_before=None)
     assert html.escape(f'<a href="{UNKNOWN_PORTAL_URL}">', quote=True) in text
+
+
+def test_bidi_and_control_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
+    live = live_state(company_name="Acme\u202eevil\x1b[2J")
+    desired = desired_state(tmp_path)
+    text = build_preview(desired, live, plan_for(desired, live), logo_before=None)
+    assert "\u202e" not in text and "\x1b" not in text
+    assert "Acme\\u202eevil\\x1b[2J" in text
