@@ -166,8 +166,14 @@ def _short(value: object) -> str:
 
 
 def _emails(p: Preview) -> Iterator[str]:
+    unmanaged = sorted(set(p.before.emails) - set(p.events))
+    if unmanaged:
+        yield (
+            '<p class="meta">Not managed by this spec, left as they are: '
+            f"{esc(', '.join(unmanaged))}.</p>"
+        )
     if not p.events:
-        yield '<p class="meta">The spec manages no email templates (they are left as they are).</p>'
+        yield '<p class="meta">The spec manages no email templates.</p>'
         return
     for event in p.events:
         changed = f"email:{event}" in p.marks
