@@ -1,5 +1,9 @@
 """``portalctl preview``: the portal and its emails as customers will see them, before and
-after apply, written as a self-contained HTML page (and PNG screenshots with ``--png``)."""
+after apply, written as a self-contained HTML page (and PNG screenshots with ``--png``).
+
+Planning is ``plan``'s own path (``reconcile.plan_runs`` through ``cli.reconcile._plan``):
+the same target announcement, diagnostics, fleet summary and exit codes.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.cli.reconcile import _connection, _fleet, _sources
+from reconciler.errors import ReconcilerError
 from reconciler.logs import get_logger
 
 if TYPE_CHECKING:
-    from reconciler.model import LiveState, Target
-    from reconciler.preview.page import Preview
+    from reconciler.api import ApiSession
+    from reconciler.reconcile import PortalRun
 
 log = get_logger(__name__)
 
 
 @click.command()
-@click.argument("specs", metavar="[SPEC]...", nargs=-1)
+@_sources
 @click.option(
     "--out",
     "out_dir",
@@ -31,80 +36,75 @@ log = get_logger(__name__)
     "--png",
     is_flag=True,
     help="Also write PNG screenshots (portal and each email, before and after), taken with "
-    "a headless Chromium/Chrome from PATH or $PORTALCTL_CHROMIUM.",
+    "a headless Chromium/Chrome from $PORTALCTL_CHROMIUM or PATH.",
 )
-@click.option("--api-url", metavar="URL", help="Portal API base URL (overrides the spec's target).")
-@click.option("--insecure", is_flag=True, help="Allow plain http:// to a non-loopback host.")
+@_fleet
+@_connection
 def preview(
-    specs: tuple[str, ...], out_dir: Path, png: bool, api_url: str | None, insecure: bool
+    sources: tuple[str, ...],
+    out_dir: Path,
+    png: bool,
+    parallelism: int,
+    shard: str | None,
+    api_url: str | None,
+    insecure: bool,
 ) -> int:
-    """Render the portal and its emails, live and after apply, side by side (reads only).
+    """Render the portal and its emails before and after apply, for reviewers.
 
-    SPEC defaults to ./portal.yaml. Writes OUT/index.html: one page with no script and no
-    request to any other host (images inlined); each email in a sandboxed frame with sample
-    values (see docs) and its portal link pointing at the portal's URL.
+    SPEC defaults to ./portal.yaml; several SPECs (a folder, a glob) share one page. Reads
+    the portal like `plan` (never writes) and writes OUT/index.html: no script, no request
+    to any other host, images inlined; each email in a sandboxed frame with sample values.
     """
     from reconciler.api import run_sync
-    from reconciler.cli.reconcile import _connection, _print_diagnostics, announce
+    from reconciler.cli.reconcile import _connection_of, _expand, _finish, _plan
+    from reconciler.cli.wiring import api_session
     from reconciler.preview.browser import find_browser
     from reconciler.preview.output import write_preview
     from reconciler.preview.page import make_preview
-    from reconciler.reconcile import load, plan_spec
+    from reconciler.reconcile import exit_code
 
     browser = find_browser() if png else None  # no browser: fail before reading anything
-    conn = _connection(api_url, insecure)
-    previews: list[Preview] = []
-    for spec in _expand(specs):
-        desired, diagnostics = load(spec)
-        target = conn.resolve(desired.target)
-        announce(target)
-        _print_diagnostics(diagnostics)
-        planned = run_sync(plan_spec(desired, target, diagnostics=diagnostics))
-        logo = _live_logo(target, planned.live)
-        previews.append(
-            make_preview(
-                desired,
-                planned.live,
-                planned.plan,
-                logo_before=logo,
-                name=str(spec),
-                diagnostics=diagnostics,
-            )
+    runs = _plan(_expand(sources, shard), _connection_of(api_url, insecure), parallelism)
+    ready = [r for r in runs if r.plan is not None and r.live is not None and r.error is None]
+
+    async def logos() -> list[bytes | None]:
+        async with api_session() as api:
+            return [await _live_logo(api, run) for run in ready]
+
+    previews = [
+        make_preview(
+            run.plan.desired,
+            run.live,
+            run.plan,
+            logo_before=logo,
+            name=str(run.source),
+            diagnostics=run.diagnostics,
         )
-    for path in write_preview(previews, out_dir, browser=browser):
-        click.echo(f"wrote {path}")
-    return ExitCode.OK
+        for run, logo in zip(ready, run_sync(logos()) if ready else [], strict=True)
+        if run.plan is not None and run.live is not None
+    ]
+    if previews:
+        for path in write_preview(previews, out_dir, browser=browser):
+            click.echo(f"wrote {path}")
+    _finish(runs)
+    return exit_code(runs)
 
 
-def _expand(specs: tuple[str, ...]) -> list[Path]:
-    from reconciler.fleet import expand_specs
-    from reconciler.reconcile import single_spec
-
-    one = single_spec(specs)
-    return [one] if one is not None else list(expand_specs(list(specs)))
-
-
-def _live_logo(target: Target, live: LiveState) -> bytes | None:
+async def _live_logo(api: ApiSession, run: PortalRun) -> bytes | None:
     """The live logo's bytes, read through the portal API (checked against its sha256),
     only when the portal serves it from its own origin; None (the page then draws a
     placeholder) when it is elsewhere or cannot be read: the preview never fetches a
     third-party URL."""
-    meta = live.logo
-    if meta is None:
+    meta = run.live.logo if run.live is not None else None
+    if meta is None or run.target is None:
         return None
-    from reconciler.api import ApiSession, run_sync
+    from reconciler.api.routes import same_origin
+    from reconciler.api.session import SANDBOX_BASE_URL
 
-    async def read() -> bytes | None:
-        from reconciler.api.routes import same_origin
-        from reconciler.api.session import SANDBOX_BASE_URL
-
-        if not same_origin(str(meta.get("url") or ""), target.url or SANDBOX_BASE_URL):
-            return None
-        async with ApiSession() as session:
-            return await session.client(target).get_logo_file(meta)
-
+    if not same_origin(str(meta.get("url") or ""), run.target.url or SANDBOX_BASE_URL):
+        return None
     try:
-        return run_sync(read())
+        return await api.client(run.target).get_logo_file(meta)
     except ReconcilerError as err:
-        log.warning("preview.logo_unavailable", reason=str(err))
+        log.warning("preview.logo_unavailable", spec=str(run.source), reason=str(err))
         return None

@@ -129,3 +129,16 @@ def test_several_specs_share_one_page(
     assert "<h1>examples/portal.yaml</h1>" in text
     assert "<h1>examples/portal.beta.yaml</h1>" in text
     assert "Beta Billing" in text
+
+
+def test_a_failing_portal_does_not_stop_the_others(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = copy_example(embedded_env)
+    broken = embedded_env / "examples" / "portal.broken.yaml"
+    broken.write_text("version: 1\nportal:\n  enabled: maybe\n")
+    assert run(["preview", spec, "examples/portal.broken.yaml", "--out", "out"]) == 3
+    out, _ = capsys.readouterr()
+    assert out == "wrote out/index.html\n"
+    text = (embedded_env / "out" / "index.html").read_text()
+    assert "<title>Portal preview: examples/portal.yaml</title>" in text
