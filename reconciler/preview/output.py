@@ -101,11 +101,12 @@ def write_preview(
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: cannot write the preview: {exc.strerror}") from exc
     written = [index]
+    # Screenshots of an earlier run would no longer match this page (with or without --png).
+    for stale in out_dir.iterdir():
+        if stale.is_file() and (stale.name == OVERVIEW_PNG or _OWN_PNG.match(stale.name)):
+            stale.unlink()
     if browser is None:
         return written
-    for stale in out_dir.iterdir():
-        if stale.name == OVERVIEW_PNG or _OWN_PNG.match(stale.name):
-            stale.unlink()
     todo = shots(previews)
     with tempfile.TemporaryDirectory(prefix="portalctl-preview-") as tmp:
         pages: list[tuple[Path, Shot]] = []

@@ -70,6 +70,9 @@ def test_after_apply_the_portal_link_is_the_portals_url(
     urls = set(re.findall(r"href=&quot;(https?://[^&]+)&quot;", text))
     assert len(urls) == 1 and "invalid" not in next(iter(urls))
     assert "No changes: the portal already matches the spec." in text
+    # the live logo was read through the portal API: drawn on both sides, no placeholder
+    assert text.count('src="data:image/png;base64,') == 2
+    assert "not downloaded for the preview" not in text
 
 
 def test_png_without_a_browser_is_one_line_and_exit_3(
@@ -121,8 +124,12 @@ def test_several_specs_share_one_page(
     spec = copy_example(embedded_env)
     other = embedded_env / "examples" / "portal.beta.yaml"
     other.write_text((embedded_env / spec).read_text().replace("Acme Cloud", "Beta Billing"))
+    (embedded_env / "out").mkdir()
+    (embedded_env / "out" / "portal-after.png").write_bytes(b"an earlier run's")
     assert run(["preview", spec, str(other.relative_to(embedded_env)), "--out", "out"]) == 0
     assert capsys.readouterr().out == "wrote out/index.html\n"
+    # screenshots of an earlier run are removed: they would not match this page
+    assert sorted(p.name for p in (embedded_env / "out").iterdir()) == ["index.html"]
     text = (embedded_env / "out" / "index.html").read_text()
     assert "<title>Portal preview: 2 portals</title>" in text
     assert text.count('<section class="portal-preview"') == 2
