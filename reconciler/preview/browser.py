@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import ReconcilerError, UsageError
+from reconciler.logs import get_logger
 
 #: Environment variable naming the browser binary (wins over the search below).
 BROWSER_ENV = "PORTALCTL_CHROMIUM"
@@ -53,6 +54,13 @@ _FLAGS: tuple[str, ...] = (
 )
 
 
+#: What Chromium says when its process sandbox cannot start (no user namespaces, no setuid
+#: helper): then it is run again with --no-sandbox.
+_NO_SANDBOX_RE = re.compile(r"No usable sandbox|sandbox.*(?:namespace|setuid)", re.I)
+
+log = get_logger(__name__)
+
+
 class BrowserError(ReconcilerError):
     """The browser could not take a screenshot or dump a page (exit 1)."""
 
@@ -65,12 +73,31 @@ class Browser:
     timeout: float = 60.0
 
     def _run(self, args: Sequence[str], what: str) -> str:
+        no_sandbox = _needs_no_sandbox()
+        done = self._once(args, what, no_sandbox=no_sandbox)
+        if done.returncode != 0 and not no_sandbox and _NO_SANDBOX_RE.search(done.stderr):
+            # Ubuntu 24.04 (GitHub's runners) forbids the user namespaces Chromium's own
+            # sandbox needs. The pages we render run no script (CSP, sandboxed frames), so
+            # rendering them without the browser's process sandbox is an acceptable fallback.
+            log.warning("preview.browser_without_sandbox", browser=str(self.path))
+            done = self._once(args, what, no_sandbox=True)
+        if done.returncode != 0:
+            last = _last_line(done.stderr)
+            raise BrowserError(
+                f"{self.path} failed {what} (exit {done.returncode}){': ' + last if last else ''}",
+                hint=f"check the browser works headless, or point {BROWSER_ENV} at another one",
+            )
+        return done.stdout
+
+    def _once(
+        self, args: Sequence[str], what: str, *, no_sandbox: bool
+    ) -> subprocess.CompletedProcess[str]:
         with tempfile.TemporaryDirectory(prefix="portalctl-chromium-") as profile:
             argv = [str(self.path), *_FLAGS, f"--user-data-dir={profile}", *args]
-            if _needs_no_sandbox():
+            if no_sandbox:
                 argv.insert(1, "--no-sandbox")
             try:
-                done = subprocess.run(
+                return subprocess.run(
                     argv,
                     capture_output=True,
                     text=True,
@@ -89,13 +116,6 @@ class Browser:
                 raise BrowserError(
                     f"cannot run {self.path}: {exc.strerror or exc}", hint=INSTALL_HINT
                 ) from exc
-        if done.returncode != 0:
-            last = _last_line(done.stderr)
-            raise BrowserError(
-                f"{self.path} failed {what} (exit {done.returncode}){': ' + last if last else ''}",
-                hint=f"check the browser works headless, or point {BROWSER_ENV} at another one",
-            )
-        return done.stdout
 
     def screenshot(self, page: Path, out: Path, *, width: int, height: int) -> Path:
         """Write a PNG of ``page`` (a local HTML file) at ``width`` x ``height`` CSS px."""

@@ -78,3 +78,18 @@ def test_the_browser_never_receives_a_key(tmp_path: Path, monkeypatch: pytest.Mo
     Browser(spy).dump_dom(page)
     seen = dump.read_text()
     assert "hidden" not in seen and "PATH=" in seen
+
+
+def test_no_usable_sandbox_is_retried_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on Ubuntu 24.04 runners: the sandbox cannot start; --no-sandbox then works.
+    monkeypatch.setattr("reconciler.preview.browser._needs_no_sandbox", lambda: False)
+    script = (
+        'case "$*" in *--no-sandbox*) echo "<html>ok</html>";; '
+        "*) echo 'FATAL: No usable sandbox! Update your kernel' >&2; exit 133;; esac"
+    )
+    browser = fake(tmp_path, "chromium", script)
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>")
+    assert Browser(browser).dump_dom(page) == "<html>ok</html>\n"
