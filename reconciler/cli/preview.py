@@ -29,6 +29,7 @@ log = get_logger(__name__)
     "--out",
     "out_dir",
     required=True,
+    metavar="DIR",
     type=click.Path(path_type=Path),
     help="Folder to write index.html (and the PNGs) into; created if missing.",
 )
