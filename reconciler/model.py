@@ -282,6 +282,9 @@ class DesiredState:
     templates: Mapping[str, DesiredTemplate | ResetToDefault] = field(default_factory=dict)
     target: TargetSpec | None = None
     origins: Mapping[str, Origin] = field(default_factory=dict)
+    #: The spec files this state was merged from: the spec first, then the base it
+    #: ``extends``, then that base's base... (just ``(spec_path,)`` without ``extends``).
+    sources: tuple[Path, ...] = ()
 
     @property
     def files(self) -> dict[str, str]:
