@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.scaffold import InitResult, write_starter
+from reconciler.textsafe import plural
 
 
 @click.command("init")
@@ -46,7 +47,7 @@ def summary(result: InitResult) -> str:
     """The text ``init`` prints: the files written, then the next steps."""
     where = "the current folder" if result.directory == Path(".") else f"{result.directory}/"
     count = len(result.written)
-    lines = [f"Wrote {count} file{'s' if count != 1 else ''} in {where}:"]
+    lines = [f"Wrote {plural(count, 'file')} in {where}:"]
     for rel in result.written:
         note = "  (overwritten)" if rel in result.overwritten else ""
         lines.append(f"  {rel}{note}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +25,8 @@ from reconciler.preview.style import (
     PANEL_H,
     PANEL_W,
 )
+from tests.helpers.cli import REPO
 from tests.unit.preview.pngread import Image, hex_rgb, read_png
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import REPO
 
 pytestmark = pytest.mark.slow
 
