@@ -368,7 +368,7 @@ def test_a_chain_deeper_than_the_limit(repo: Path) -> None:
     ("value", "message"),
     [
         (
-            "[portal.yaml]",
+            "42",
             "extends must name one base spec file; write a path relative to this spec, e.g. "
             "extends: ../portal.yaml",
         ),
