@@ -661,10 +661,19 @@ def test_empty_directory_is_a_usage_error(
     assert err == "portalctl: error: portals: no .yaml or .yml files in this directory\n"
 
 
-def test_no_file_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_file_argument_checks_portal_yaml_here(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     rc, _out, err = validate(capsys)
     assert rc == 3
-    assert err == "portalctl: error: Missing argument 'SPEC...'; see `portalctl validate --help`\n"
+    assert err == (
+        "portalctl: error: portal.yaml: no such file; name your spec (`portalctl plan "
+        "path/to/portal.yaml`), or create one with `portalctl init`\n"
+    )
+    (tmp_path / "portal.yaml").write_text("version: 1\nportal:\n  enabled: true\n")
+    rc, out, _err = validate(capsys)
+    assert (rc, out) == (0, "portal.yaml: valid (0 warnings)\n")
 
 
 def test_api_key_is_never_echoed(capsys: pytest.CaptureFixture[str]) -> None:
