@@ -416,3 +416,11 @@ def test_the_repository_root_is_found_upwards_else_the_current_folder(
 def test_yaml_traps_in_extends(repo: Path, value: str, rule: str, message: str) -> None:
     write(repo / "over.yaml", f"version: 1\nextends: {value}\n")
     assert errors("over.yaml") == [f"over.yaml:2:10: error: extends: {message} [{rule}]"]
+
+
+def test_every_rule_met_here_is_documented() -> None:
+    from reconciler.spec import lint_rules
+
+    documented = {rule for rule, _severity, _text in lint_rules()}
+    for rule in ("missing", "invalid", "outside-repository", "cycle", "too-deep"):
+        assert f"extends-{rule}" in documented

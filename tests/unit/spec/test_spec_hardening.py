@@ -622,3 +622,18 @@ def test_a_logo_path_turned_into_a_comment_does_not_reset_the_logo(tmp_path: Pat
     spec = write(tmp_path, "version: 1\nportal:\n  branding:\n    logo: # the default one\n")
     state, _ = load_spec(spec)
     assert repr(state.logo) == "RESET"
+
+
+def test_the_new_rules_are_documented() -> None:
+    from reconciler.spec import lint_rules
+
+    documented = {rule: severity for rule, severity, _text in lint_rules()}
+    for rule in (
+        "control-character",
+        "template-syntax",
+        "yaml-unclosed-quote",
+        "yaml-comment-value",
+        "yaml-flow-value",
+        "logo-dimensions",
+    ):
+        assert documented[rule] == "error"
