@@ -637,3 +637,12 @@ def test_the_new_rules_are_documented() -> None:
         "logo-dimensions",
     ):
         assert documented[rule] == "error"
+
+
+def test_a_non_character_is_named_not_echoed(tmp_path: Path) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_bytes(b"version: 1\nportal:\n  branding:\n    company_name: A\xef\xbf\xbe\n")
+    assert errors(spec) == [
+        f"{spec}:4:20: error: character U+FFFE is not allowed in a YAML file; remove it "
+        "(retype the text if it was pasted) [yaml-encoding]"
+    ]
