@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,14 +34,11 @@ from reconciler.api.errors import (
     quote_server,
     unreachable,
 )
-from reconciler.api.retry import parse_retry_after
+from reconciler.api.retry import RetryPolicy, parse_retry_after
 from reconciler.api.shapes import ShapeError, check_etag
 from reconciler.errors import MalformedAnswer, ReconcilerError, WriteOutcomeUnknown
 from reconciler.logs import get_logger
 from reconciler.model import LiveState, LiveTemplate, Target
-
-if TYPE_CHECKING:
-    from reconciler.api.session import ApiSession
 
 T = TypeVar("T")
 log = get_logger("reconciler.api")
@@ -69,10 +66,13 @@ class _AnswerLost(Exception):
 class PortalClient:
     """One portal's API: reads, conditional writes, errors as ``ReconcilerError``s."""
 
-    def __init__(self, session: ApiSession, target: Target, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, target: Target, http: httpx.AsyncClient, retry: RetryPolicy, timeout: float
+    ) -> None:
         self.target = target
-        self._session = session
         self._http = http
+        self._retry = retry
+        self._timeout = timeout
         self._where = target.describe()
         self._bounds = Bounds.from_env()
 
@@ -254,7 +254,7 @@ class PortalClient:
     ) -> T:
         all_headers = {**(headers or {}), **routes.if_match_header(if_match)}
         uncertain = False
-        for _ in range(self._session.retry.max_attempts):
+        for _ in range(self._retry.max_attempts):
             try:
                 answer, attempts = await self._exchange(
                     method, path, resend_if_sent=False, headers=all_headers, **kwargs
@@ -320,7 +320,7 @@ class PortalClient:
         Reads (``resend_if_sent``) are also retried on 500: they are idempotent. An attempt
         that overruns the deadline is not retried: a server that slow would only be slow
         again, and the user should hear it now."""
-        policy = self._session.retry
+        policy = self._retry
         statuses = policy.read_retry_statuses if resend_if_sent else policy.retry_statuses
         headers = dict(kwargs.pop("headers", {}))
         if auth:
@@ -333,7 +333,7 @@ class PortalClient:
             try:
                 answer = await self._attempt(method, path, request, headers, kwargs)
             except httpx.TransportError as exc:
-                reason = describe_transport_error(exc, self._session.timeout)
+                reason = describe_transport_error(exc, self._timeout)
                 log.debug(
                     "api.request",
                     method=method,
