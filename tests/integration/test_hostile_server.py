@@ -289,13 +289,14 @@ def test_problem_text_is_escaped_and_the_key_never_echoed(
 def test_a_404_on_the_settings_path_says_how_to_fix_the_url(
     server: HostileServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PORTAL_API_URL", f"{server.url}/v1")
+    monkeypatch.setenv("PORTAL_API_URL", f"{server.url}/billing")
     code, err = plan(capsys)
     assert code == 6
     assert last_line(err) == (
-        f"portalctl: error: {server.url}/v1 answered HTTP 404 to GET /v1/v1/portal/settings: "
-        "this is not the portal API's base URL (request req_hostile); remove /v1 from the API "
-        f"URL (use {server.url}); the client adds the /v1/... paths itself"
+        f"portalctl: error: {server.url}/billing answered HTTP 404 to GET "
+        "/billing/v1/portal/settings: this is not the portal API's base URL (request "
+        f"req_hostile); remove /billing from the API URL (use {server.url}); the client adds "
+        "the /v1/... paths itself"
     )
 
 
