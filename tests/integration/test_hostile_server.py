@@ -289,6 +289,16 @@ def test_problem_text_is_escaped_and_the_key_never_echoed(
 def test_a_404_on_the_settings_path_says_how_to_fix_the_url(
     server: HostileServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A URL copied with its /v1 suffix is refused before any request is sent (exit 3) ...
+    monkeypatch.setenv("PORTAL_API_URL", f"{server.url}/v1/")
+    code, err = plan(capsys)
+    assert code == 3
+    assert last_line(err) == (
+        f"portalctl: error: the API URL '{server.url}/v1/' ends with /v1, but portalctl adds "
+        f"/v1/... itself; use the base URL without the version: {server.url}"
+    )
+    assert server.requests == []
+    # ... and any other base URL that answers 404 on the contract's paths says how to fix it.
     monkeypatch.setenv("PORTAL_API_URL", f"{server.url}/billing")
     code, err = plan(capsys)
     assert code == 6
