@@ -38,7 +38,7 @@ from reconciler.errors import (
 from reconciler.logs import get_logger
 from reconciler.model import BODY_MAX_BYTES, LOGO_MAX_BYTES, DesiredLogo, DesiredTemplate, LiveState
 from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
-from reconciler.textsafe import plural
+from reconciler.textsafe import plural, safe_line
 
 if TYPE_CHECKING:
     from reconciler.api import PortalClient
@@ -187,7 +187,7 @@ def check_etags(plan: Plan, live: LiveState) -> None:
         if now.get(resource) != then:
             raise StalePlanError(
                 f"the plan is stale: {resource} changed on the portal since the plan was made "
-                f"(ETag {then} -> {now.get(resource)})",
+                f"(ETag {safe_line(then)} -> {safe_line(str(now.get(resource)))})",
                 resource=resource,
             )
 
@@ -256,11 +256,15 @@ async def apply_plan(
     after = await client.read_state()
     left = compute_plan(plan.desired, after, target=plan.target, target_url=plan.target_url)
     if left.changes:
+        # Our writes were accepted, yet the portal reads back otherwise: someone else wrote
+        # in between (or the API rewrote a value). A conflict, like a 412: plan again.
         names = ", ".join(c.title for c in left.changes)
-        raise ReconcilerError(
-            f"apply finished but the portal does not match {plan.spec}: still different: {names}",
-            hint="another writer may have changed it, or the API altered a value; run "
-            "`portalctl plan` to see the difference",
+        raise ConflictError(
+            f"apply wrote every change but the portal no longer matches {plan.spec}: "
+            f"{names} changed again; another writer may be changing "
+            f"{left.changes[0].resource} at the same time",
+            resource=left.changes[0].resource,
+            hint="run `portalctl plan` to see the difference, then apply again",
         )
     url = after.settings.get("portal_url")
     result.portal_url = url if isinstance(url, str) and url else None

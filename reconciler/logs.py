@@ -35,7 +35,7 @@ _SEP = r"(?:_|-|%5[Ff]|%2[Dd])"
 #: written with ``-`` for ``_`` or URL-encoded (``sk%5Flive%5F…``), in any letter case;
 #: group ``prefix`` is the part that may be shown, the rest is the secret.
 API_KEY_PATTERN = re.compile(
-    rf"(?P<prefix>(?i:sk{_SEP}(?:test|live){_SEP}))(?P<secret>[A-Za-z0-9][^\s/?#&'\"]*)"
+    rf"(?P<prefix>(?i:sk{_SEP}(?:test|live){_SEP}))(?P<secret>[A-Za-z0-9][^\s/?#&'\"()<>\[\]{{}},;]*)"
 )
 
 

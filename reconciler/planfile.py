@@ -94,7 +94,7 @@ def plan_from_dict(data: Mapping[str, Any], *, source: str = "plan") -> Plan:
             target_url=target.get("url"),
             spec=spec,
             changes=tuple(Change.from_dict(c) for c in data["changes"]),
-            etags=dict(data["etags"]),
+            etags=_etags(data["etags"], source),
             desired=desired_from_dict(data["desired"], spec),
             diagnostics=tuple(_diagnostic(d) for d in data.get("diagnostics") or ()),
             created_at=str(data["created_at"]),
@@ -115,6 +115,20 @@ def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:
         message=str(data["message"]),
         hint=None if data.get("hint") is None else str(data["hint"]),
     )
+
+
+def _etags(data: Mapping[str, Any], source: str) -> dict[str, str]:
+    """The recorded ETags, each as the API layer checks them (they are quoted back in
+    If-Match headers and stale-plan messages: a crafted file cannot smuggle controls)."""
+    from reconciler.api.shapes import ShapeError, check_etag
+
+    out: dict[str, str] = {}
+    for resource, etag in dict(data).items():
+        try:
+            out[str(resource)] = check_etag(etag, f"etags.{resource}")
+        except ShapeError as exc:
+            raise UsageError(f"{source}: not a valid portalctl plan file ({exc})") from exc
+    return out
 
 
 def _checksum(body: Mapping[str, Any]) -> str:
