@@ -57,12 +57,69 @@ def statuses(server: Any) -> list[tuple[str, int | None]]:
 
 
 def test_ready_line_names_url_and_db(sandbox_server: Any) -> None:
-    assert (
-        sandbox_server.ready_line
-        == f"sandbox listening on {sandbox_server.url} (db {sandbox_server.db_path})"
+    assert sandbox_server.ready_line == (
+        f"sandbox listening on {sandbox_server.url} "
+        f"(db {sandbox_server.db_path}; any sk_test_/sk_live_ key)"
     )
     assert sandbox_server.url.startswith("http://127.0.0.1:")
     assert httpx.get(f"{sandbox_server.url}/_sandbox/health").json() == {"status": "ok"}
+
+
+def test_ready_line_names_the_public_sandbox_key(start_sandbox: Callable[..., Any]) -> None:
+    server = start_sandbox(any_key=False)
+    assert server.ready_line == (
+        f"sandbox listening on {server.url} (db {server.db_path}; key sk_test_sandbox)"
+    )
+
+
+def test_ready_line_never_prints_a_key_given_on_the_command_line(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    one = start_sandbox("--api-key", "sk_live_S3cretPart42", any_key=False)
+    assert one.ready_line == (
+        f"sandbox listening on {one.url} (db {one.db_path}; key: the one given with --api-key)"
+    )
+    two = start_sandbox(
+        "--api-key", "sk_live_S3cretPart42", "--api-key", "sk_test_Other1234", any_key=False
+    )
+    assert two.ready_line.endswith("; keys: the 2 given with --api-key)")
+    for server in (one, two):
+        assert "S3cretPart42" not in server.ready_line + server.stderr()
+
+
+def test_public_sandbox_admin_routes_need_an_accepted_key(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    server = start_sandbox("--public", "--api-key", "sk_test_admin_key1", any_key=False)
+    for method, path in (
+        ("GET", "/_sandbox/health"),
+        ("GET", "/_sandbox/requests"),
+        ("DELETE", "/_sandbox/requests"),
+        ("GET", "/_sandbox/faults"),
+        ("PUT", "/_sandbox/faults"),
+    ):
+        for headers in ({}, {"X-Api-Key": "sk_test_not_this_one"}):
+            refused = httpx.request(method, server.url + path, headers=headers, json={})
+            assert refused.status_code == 401, (method, path, headers)
+            assert refused.json()["code"] == "unauthenticated"
+    faults = httpx.put(
+        f"{server.url}/_sandbox/faults",
+        json={"error_rate": 1.0},
+        headers={"X-Api-Key": "sk_live_guess_123456"},
+    )
+    assert faults.status_code == 401
+    allowed = httpx.get(
+        f"{server.url}/_sandbox/faults", headers={"X-Api-Key": "sk_test_admin_key1"}
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["error_rate"] == 0.0
+    basic = httpx.get(f"{server.url}/_sandbox/health", auth=("sk_test_admin_key1", ""))
+    assert basic.json() == {"status": "ok"}
+
+
+def test_loopback_sandbox_admin_routes_stay_open(start_sandbox: Callable[..., Any]) -> None:
+    server = start_sandbox("--api-key", "sk_test_admin_key1", any_key=False)
+    assert httpx.get(f"{server.url}/_sandbox/health").json() == {"status": "ok"}
 
 
 def test_etag_round_trip(sandbox_server: Any) -> None:
