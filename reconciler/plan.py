@@ -26,11 +26,13 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     LiveState,
     LocalFile,
     Origin,
     ResetToDefault,
     TargetSpec,
+    translation_resource,
 )
 
 #: Version of the plan file / JSON format written by ``Plan.to_dict()``.
@@ -206,6 +208,8 @@ class Plan:
         if self.desired.settings or self.desired.logo is not None:
             out.append(SETTINGS)
         out.extend(template_resource(event) for event in sorted(self.desired.templates))
+        for event, locales in sorted(self.desired.translations.items()):
+            out.extend(translation_resource(event, tag) for tag in sorted(locales))
         return out
 
     def summary_line(self) -> str:
@@ -257,6 +261,7 @@ def compute_plan(
     changes: list[Change] = []
     changes.extend(_logo_changes(desired, live))
     changes.extend(_template_changes(desired, live))
+    changes.extend(_translation_changes(desired, live))
     changes.extend(_settings_changes(desired, live))
     changes.sort(key=Change.sort_key)
     extra: dict[str, Any] = {"created_at": created_at} if created_at else {}
@@ -373,6 +378,66 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     return out
 
 
+def _translation_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    """One change per translation that differs: its own resource, diff and ETag.
+
+    A translation the portal lacks is an ``update`` from nothing (``before`` None, the diff
+    from an empty body); ``es: default`` on a translation the portal has is a ``reset``
+    (removal: that language's customers get the event's template again).
+    """
+    out: list[Change] = []
+    for event, locales in sorted(desired.translations.items()):
+        template = live.templates.get(event)
+        if template is None:
+            raise ApiError(
+                f"the portal did not return the template {template_resource(event)!r}",
+                hint="the API should list every notification event; check the API version",
+            )
+        for tag, want in sorted(locales.items()):
+            have = template.locales.get(tag)
+            resource = translation_resource(event, tag)
+            origin = _origin(desired, f"portal.notifications.{event}.locales.{tag}")
+            before = None if have is None else {"subject": have.subject}
+            if want is RESET:
+                if have is not None:
+                    out.append(
+                        Change(
+                            resource,
+                            Action.RESET,
+                            Stage.TEMPLATES,
+                            None,
+                            before,
+                            None,
+                            origin=origin,
+                        )
+                    )
+                continue
+            if not isinstance(want, DesiredTranslation):
+                continue
+            new_body = normalise_text(want.body)
+            old_body = "" if have is None else normalise_text(have.body)
+            if have is not None and want.subject == have.subject and new_body == old_body:
+                continue
+            tofile = (
+                want.body_file.path if want.body_file is not None else f"{resource} (inline body)"
+            )
+            fromfile = f"live {resource}" if have is not None else f"{resource} (none yet)"
+            out.append(
+                Change(
+                    resource,
+                    Action.UPDATE,
+                    Stage.TEMPLATES,
+                    None,
+                    before,
+                    {"subject": want.subject},
+                    origin=origin,
+                    body_diff=text_diff(old_body, new_body, fromfile=fromfile, tofile=tofile)
+                    or None,
+                )
+            )
+    return out
+
+
 # --- plan files: (de)serialisation -----------------------------------------------------------
 #
 # The logo is NOT embedded: the plan records its path (relative to the spec) and sha256, and
@@ -427,6 +492,20 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
             }
         else:
             out["templates"][event] = "default"
+    if desired.translations:
+        out["translations"] = {
+            event: {
+                tag: "default"
+                if not isinstance(tr, DesiredTranslation)
+                else {
+                    "subject": tr.subject,
+                    "body": tr.body,
+                    "body_file": None if tr.body_file is None else _file_to_dict(tr.body_file),
+                }
+                for tag, tr in sorted(locales.items())
+            }
+            for event, locales in sorted(desired.translations.items())
+        }
     return out
 
 
@@ -463,12 +542,27 @@ def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
             str(tpl["body"]),
             None if body_file is None else _file_from_dict(body_file, spec_dir),
         )
+    translations: dict[str, dict[str, DesiredTranslation | ResetToDefault]] = {}
+    for event, locales in dict(data.get("translations") or {}).items():
+        for tag, tr in dict(locales).items():
+            if tr == "default":
+                translations.setdefault(event, {})[tag] = RESET
+                continue
+            body_file = tr.get("body_file")
+            translations.setdefault(event, {})[tag] = DesiredTranslation(
+                event,
+                str(tag),
+                str(tr["subject"]),
+                str(tr["body"]),
+                None if body_file is None else _file_from_dict(body_file, spec_dir),
+            )
     return DesiredState(
         spec_path=spec_path,
         settings=dict(data.get("settings") or {}),
         logo=logo,
         templates=templates,
         target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
+        translations=translations,
     )
 
 
