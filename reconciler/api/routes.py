@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from reconciler.model import LiveTemplate, Secret
+from reconciler.model import LiveTemplate, LiveTranslation, Secret, translation_resource
 
 SETTINGS_PATH = "/v1/portal/settings"
 LOGO_PATH = "/v1/portal/settings/branding/logo"
@@ -78,9 +78,55 @@ def parse_template(body: Any, etag: str | None = None) -> LiveTemplate:
             body=str(body["body"]),
             is_default=bool(body["is_default"]),
             etag=etag or str(body["etag"]),
+            locales=parse_translation_list(str(body["event"]), body.get("locales", [])),
         )
     except KeyError as exc:
         raise MalformedResponse(f"template body lacks {exc.args[0]!r}") from exc
+
+
+# --- translations of a template (issue 13) -------------------------------------------------
+
+
+def translation_path(event: str, locale: str) -> str:
+    return f"{template_path(event)}/locales/{quote(locale, safe='')}"
+
+
+def if_none_match_any() -> dict[str, str]:
+    """The precondition that creates a resource only if it does not exist yet."""
+    return {"If-None-Match": "*"}
+
+
+def parse_translation(event: str, item: Any, etag: str | None = None) -> LiveTranslation:
+    """One translation (a list item, or a GET/PUT body with its ETag header)."""
+    from reconciler.locales import InvalidTag, canonical_tag
+
+    if not isinstance(item, dict):
+        raise MalformedResponse(f"a translation of {event} is not an object")
+    fields = {k: item.get(k) for k in ("locale", "subject", "body")}
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise MalformedResponse(f"a translation of {event} has no text {name}")
+    tag = str(fields["locale"])
+    try:
+        locale = canonical_tag(tag)
+    except InvalidTag as exc:
+        raise MalformedResponse(f"a translation of {event} has a malformed locale") from exc
+    found = etag if etag is not None else item.get("etag")
+    if not isinstance(found, str) or not found:
+        raise MalformedResponse(f"{translation_resource(event, locale)} has no etag")
+    return LiveTranslation(event, locale, str(fields["subject"]), str(fields["body"]), found)
+
+
+def parse_translation_list(event: str, items: Any) -> dict[str, LiveTranslation]:
+    if not isinstance(items, list):
+        raise MalformedResponse(f"the locales of {event} are not an array")
+    out: dict[str, LiveTranslation] = {}
+    for item in items:
+        translation = parse_translation(event, item)
+        if translation.locale in out:
+            raise MalformedResponse(f"{event} lists the {translation.locale} translation twice")
+        out[translation.locale] = translation
+    return out
 
 
 def parse_template_list(body: Any) -> dict[str, LiveTemplate]:
