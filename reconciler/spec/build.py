@@ -242,7 +242,7 @@ class _Builder:
 
     def locales(self, event: str, node: YMap) -> None:
         """The ``locales:`` of one event: tags checked and canonical, each translation built."""
-        from reconciler.locales import TAG_EXAMPLES, InvalidTag, canonical_tag
+        from reconciler.locales import TAG_EXAMPLES, InvalidTag, canonical_tag, is_valid_tag
 
         base = f"portal.notifications.{event}.locales"
         seen: dict[str, str] = {}
@@ -253,12 +253,18 @@ class _Builder:
             try:
                 tag = canonical_tag(written)
             except InvalidTag as exc:
+                hyphenated = written.replace("_", "-")
+                hint = (
+                    f"write {canonical_tag(hyphenated)} (BCP 47 uses '-')"
+                    if is_valid_tag(hyphenated)
+                    else f"write a language tag such as {TAG_EXAMPLES}"
+                )
                 self.report(
                     "locale-tag-invalid",
                     where,
                     f"{base}.{written}",
                     f'"{written}" is not a BCP 47 language tag ({exc})',
-                    f"write a language tag such as {TAG_EXAMPLES}",
+                    hint,
                 )
                 continue
             if tag in seen:
