@@ -223,6 +223,57 @@ def test_dropped_patch_is_not_resent_blindly(sandbox_server: Any) -> None:
     assert statuses(sandbox_server) == [("PATCH", None), ("GET", 200), ("PATCH", 200)]
 
 
+def test_dropped_translation_create_is_settled_then_resent(sandbox_server: Any) -> None:
+    async def go() -> None:
+        async with ApiSession(retry=fast_policy()) as api:
+            client = client_for(sandbox_server, api)
+            sandbox_server.set_faults(drop_rate=0.5, seed=seed_for("dkk"))
+            created = await client.put_translation(
+                "invoice_created",
+                "pt-br",
+                subject="Fatura {{invoice_number}}",
+                body="Pague em {{customer_portal_link}}",
+                if_match=None,
+            )
+            assert (created.locale, created.subject) == ("pt-BR", "Fatura {{invoice_number}}")
+            sandbox_server.set_faults()
+            listed = await client.list_templates()
+            assert listed["invoice_created"].locales["pt-BR"].etag == created.etag
+
+    asyncio.run(go())
+    # Lost PUT -> the template list shows no pt-BR yet -> resending the create is safe.
+    assert statuses(sandbox_server) == [("PUT", None), ("GET", 200), ("PUT", 201), ("GET", 200)]
+
+
+def test_translation_writes_are_conditional_over_http(sandbox_server: Any) -> None:
+    async def go() -> None:
+        async with ApiSession(retry=fast_policy()) as api:
+            client = client_for(sandbox_server, api)
+            first = await client.put_translation(
+                "payment_failed", "es", subject="Pago fallido", body="x", if_match=None
+            )
+            with pytest.raises(PreconditionFailed) as again:
+                await client.put_translation(
+                    "payment_failed", "es", subject="Otro", body="y", if_match=None
+                )
+            assert again.value.exit_code == ExitCode.CONFLICT
+            second = await client.put_translation(
+                "payment_failed", "es", subject="Pago fallido", body="z", if_match=first.etag
+            )
+            with pytest.raises(PreconditionFailed):
+                await client.delete_translation("payment_failed", "es", if_match=first.etag)
+            gone = await client.delete_translation("payment_failed", "es", if_match=second.etag)
+            assert gone == "templates/payment_failed/locales/es"
+            assert (await client.list_templates())["payment_failed"].locales == {}
+            with pytest.raises(ApiRejected) as bad:
+                await client.put_translation(
+                    "payment_failed", "es_ES", subject="x", body="y", if_match=None
+                )
+            assert bad.value.exit_code == ExitCode.INVALID
+
+    asyncio.run(go())
+
+
 def test_fail_write_numbers_over_http(sandbox_server: Any) -> None:
     sandbox_server.set_faults(fail_write_numbers=[1])
     headers = {
