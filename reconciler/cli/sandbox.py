@@ -73,7 +73,12 @@ def sandbox() -> None:
     "Default: the built-in sandbox key.",
 )
 @click.option("--any-key", is_flag=True, help="Accept any well-formed sk_test_/sk_live_ key.")
-@click.option("--public", is_flag=True, help="Allow binding to a non-loopback address.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Allow binding to a non-loopback address. The /_sandbox/ admin routes then need a "
+    "key given with --api-key (closed without one).",
+)
 @click.option("--latency-ms", default=0, type=click.IntRange(min=0), help="Delay per request.")
 @click.option(
     "--error-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests that get 500."
@@ -109,7 +114,7 @@ def serve(
     Prints one line when ready, naming the key it accepts (never a key you passed), e.g.
     `sandbox listening on http://127.0.0.1:8765 (db .portal/sandbox.db; key sk_test_sandbox)`.
     Faults can also be changed at run time: PUT /_sandbox/faults with a JSON object
-    (with --public, the /_sandbox/ admin routes need an accepted key too).
+    (with --public, the /_sandbox/ admin routes need a key given with --api-key).
     """
     from reconciler.sandbox import Faults, create_app
     from reconciler.sandbox.server import serve as run_server

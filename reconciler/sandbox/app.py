@@ -5,7 +5,7 @@ request id -> API key (401) -> rate limit (429) -> latency -> dropped connection
 random 500 -> write faults (``fail_write_numbers`` 500, ``race_412``) -> the route. It
 adds ``Request-Id`` and ``X-RateLimit-*`` to every response and records the request in
 ``app.state.sandbox.requests``. Admin routes under ``/_sandbox/`` skip all of that; when the
-sandbox is public (``admin_needs_key``) they first demand an accepted API key (401 without).
+sandbox is public (``admin_keys``) they first demand one of the keys given with --api-key.
 """
 
 from __future__ import annotations
@@ -90,13 +90,13 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith("/_sandbox/"):
-            if self.state.admin_needs_key and self._admin_refused(scope):
+            if not self.state.admin_allowed(_api_key(scope)):
                 problem = Problem(
                     401,
                     "unauthenticated",
                     "Unauthorized",
-                    "the sandbox admin routes need an API key this sandbox accepts "
-                    "(X-Api-Key header, or the HTTP Basic user name)",
+                    "the admin routes of a public sandbox need one of the keys given with "
+                    "--api-key (X-Api-Key header, or the HTTP Basic user name)",
                     headers={"WWW-Authenticate": 'Basic realm="portal"'},
                 )
                 await problem_response(problem, None)(scope, receive, send)
@@ -135,10 +135,6 @@ class SandboxMiddleware:
             await problem_response(problem, request_id)(scope, receive, send_with_headers)
         finally:
             self.state.record(entry)
-
-    def _admin_refused(self, scope: Scope) -> bool:
-        key = _api_key(scope)
-        return not key or self.state.tenant_for(key) is None
 
     async def _handle(
         self,
@@ -290,7 +286,8 @@ def create_app(
 
     ``api_keys``: the keys accepted (each its own portal); default ``[SANDBOX_KEY]``.
     ``any_key``: accept any well-formed key ``sk_(test|live)_...``, each its own portal.
-    ``admin_needs_key``: the ``/_sandbox/`` admin routes need an accepted key too (public).
+    ``admin_needs_key``: the ``/_sandbox/`` admin routes need one of ``api_keys`` (public);
+    with no explicit key (or only the public built-in one) they are closed.
     """
     keys: dict[str, str] = {}
     for key in list(api_keys or []) or [SANDBOX_KEY]:
@@ -303,7 +300,9 @@ def create_app(
         faults=FaultState(faults or Faults()),
         any_key=any_key,
         keys=keys,
-        admin_needs_key=admin_needs_key,
+        admin_keys=frozenset(key_hash(key) for key in (api_keys or []) if key != SANDBOX_KEY)
+        if admin_needs_key
+        else None,
     )
     app = Starlette(
         routes=[

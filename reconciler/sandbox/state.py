@@ -28,9 +28,10 @@ def key_hash(key: str) -> str:
 class SandboxState:
     """Everything the running sandbox keeps; ``app.state.sandbox``.
 
-    ``admin_needs_key``: the ``/_sandbox/`` admin routes demand an accepted API key too
-    (``sandbox serve --public``: anyone who can reach the port must not rewrite faults or
-    read the request log).
+    ``admin_keys``: when not None, the ``/_sandbox/`` admin routes demand one of these keys
+    (by hash). ``sandbox serve --public`` sets it to the keys given with ``--api-key``: not
+    "any key" and not the public built-in key, since anyone who can reach the port could
+    send those, and the admin routes rewrite faults for everyone and show every request.
     """
 
     store: Store
@@ -38,13 +39,18 @@ class SandboxState:
     any_key: bool
     keys: dict[str, str]  # key hash -> mode (test | live)
     requests: list[dict[str, Any]] = field(default_factory=list)
-    admin_needs_key: bool = False
+    admin_keys: frozenset[str] | None = None
 
     def record(self, entry: dict[str, Any]) -> None:
         """Append to the request log, keeping the newest ``REQUEST_LOG_LIMIT`` entries."""
         self.requests.append(entry)
         if len(self.requests) > REQUEST_LOG_LIMIT:
             del self.requests[: len(self.requests) - REQUEST_LOG_LIMIT]
+
+    def admin_allowed(self, key: str | None) -> bool:
+        if self.admin_keys is None:
+            return True
+        return bool(key) and key_hash(str(key)) in self.admin_keys
 
     def tenant_for(self, key: str) -> tuple[str, str] | None:
         match = KEY_RE.match(key)

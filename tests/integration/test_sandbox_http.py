@@ -117,6 +117,21 @@ def test_public_sandbox_admin_routes_need_an_accepted_key(
     assert basic.json() == {"status": "ok"}
 
 
+def test_public_sandbox_admin_routes_never_take_any_key_or_the_public_key(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    server = start_sandbox("--public")  # --any-key
+    for key in ("sk_test_sandbox", server.new_key(), server.key):
+        refused = httpx.get(f"{server.url}/_sandbox/requests", headers={"X-Api-Key": key})
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == (
+            "the admin routes of a public sandbox need one of the keys given with --api-key "
+            "(X-Api-Key header, or the HTTP Basic user name)"
+        )
+    api = httpx.get(f"{server.url}/v1/portal/settings", headers={"X-Api-Key": server.key})
+    assert api.status_code == 200
+
+
 def test_loopback_sandbox_admin_routes_stay_open(start_sandbox: Callable[..., Any]) -> None:
     server = start_sandbox("--api-key", "sk_test_admin_key1", any_key=False)
     assert httpx.get(f"{server.url}/_sandbox/health").json() == {"status": "ok"}
