@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,13 +25,10 @@ from reconciler.api.errors import (
     error_for_response,
     unreachable,
 )
-from reconciler.api.retry import parse_retry_after
+from reconciler.api.retry import RetryPolicy, parse_retry_after
 from reconciler.errors import ApiError, ApiUnreachable, ReconcilerError
 from reconciler.logs import get_logger
 from reconciler.model import LiveState, LiveTemplate, LiveTranslation, Target, translation_resource
-
-if TYPE_CHECKING:
-    from reconciler.api.session import ApiSession
 
 T = TypeVar("T")
 log = get_logger("reconciler.api")
@@ -53,10 +50,13 @@ class _AnswerLost(Exception):
 class PortalClient:
     """One portal's API: reads, conditional writes, errors as ``ReconcilerError``s."""
 
-    def __init__(self, session: ApiSession, target: Target, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, target: Target, http: httpx.AsyncClient, retry: RetryPolicy, timeout: float
+    ) -> None:
         self.target = target
-        self._session = session
         self._http = http
+        self._retry = retry
+        self._timeout = timeout
         self._where = target.describe()
 
     # --- reads ----------------------------------------------------------------------------
@@ -297,7 +297,7 @@ class PortalClient:
         )
         all_headers = {**(headers or {}), **condition}
         uncertain = False
-        for _ in range(self._session.retry.max_attempts):
+        for _ in range(self._retry.max_attempts):
             try:
                 response, attempts = await self._exchange(
                     method, path, resend_if_sent=False, headers=all_headers, **kwargs
@@ -355,7 +355,7 @@ class PortalClient:
         self, method: str, path: str, *, resend_if_sent: bool, auth: bool = True, **kwargs: Any
     ) -> tuple[httpx.Response, int]:
         """Send with retries; returns the final response and the number of attempts."""
-        policy = self._session.retry
+        policy = self._retry
         headers = dict(kwargs.pop("headers", {}))
         if auth:
             headers.update(routes.auth_headers(self.target.api_key))
@@ -366,7 +366,7 @@ class PortalClient:
             try:
                 response = await self._http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                reason = describe_transport_error(exc, self._session.timeout)
+                reason = describe_transport_error(exc, self._timeout)
                 log.debug(
                     "api.request",
                     method=method,

@@ -152,7 +152,7 @@ def test_fifty_portals_three_failures(
         "portalctl: fleet: 50 portals: 47 in sync, 3 with changes, 0 failed"
     ]
     doc = json.loads(out)
-    assert doc["version"] == 1 and len(doc["portals"]) == N
+    assert doc["format_version"] == 2 and len(doc["portals"]) == N
     assert [p["spec"] for p in doc["portals"] if p["plan"]["has_changes"]] == [
         "portals/p07.yaml",
         "portals/p13.yaml",

@@ -13,7 +13,6 @@ from reconciler.errors import (
     ApiError,
     ConflictError,
     ExitCode,
-    FleetError,
     PartialApplyError,
     PreconditionFailed,
     SpecError,
@@ -39,12 +38,6 @@ def test_partial_apply_message_counts_changes() -> None:
 
 def test_api_error_names_request_id() -> None:
     assert str(ApiError("server error", request_id="req_123")) == "server error (request req_123)"
-
-
-def test_fleet_error_takes_the_worst_exit_code() -> None:
-    err = FleetError([("a.yaml", ApiAuthError("bad key")), ("b.yaml", UsageError("u"))], total=5)
-    assert err.exit_code == 6
-    assert str(err) == "2 of 5 portals failed: a.yaml, b.yaml"
 
 
 def test_spec_error_needs_diagnostics() -> None:

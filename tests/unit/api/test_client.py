@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from structlog.testing import capture_logs
 
-from reconciler.api import ApiSession, RetryPolicy
+from reconciler.api import RetryPolicy
 from reconciler.api.transports import SandboxTransport
 from reconciler.errors import (
     ApiAuthError,
@@ -23,8 +23,8 @@ from reconciler.errors import (
     RateLimited,
     UsageError,
 )
-from reconciler.model import EVENTS, Secret, Target
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.model import EVENTS, SANDBOX_KEY, Secret, Target
+from tests.helpers import embedded_session as ApiSession
 from tests.imagedata import jpeg, png
 from tests.unit.api.conftest import Flaky, Sleeps, run
 
