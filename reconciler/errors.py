@@ -11,7 +11,10 @@ and reaches the user as exit 1 with a traceback only under ``--debug``::
     │   └── PreconditionFailed           exit 4   HTTP 412 (also an ApiError)
     ├── PartialApplyError                exit 5   apply stopped part way
     └── ApiError                         exit 1   the portal API answered with an error
-        ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection
+        ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection,
+        │   │                                     a 5xx that persisted, an answer over its deadline
+        │   └── WriteOutcomeUnknown      exit 6   a write's answer lost: applied or not, unknown
+        ├── MalformedAnswer              exit 6   an answer too big, too deep or off the contract
         ├── ApiAuthError                 exit 6   401 / 403
         ├── ApiRejected                  exit 3   422 / 400: the server refused a value
         ├── PreconditionFailed           exit 4   412 (see above)
@@ -175,6 +178,39 @@ class ApiUnreachable(ApiError):
     """The API could not be reached or the connection failed before an answer."""
 
     exit_code = ExitCode.UNREACHABLE
+
+
+class WriteOutcomeUnknown(ApiUnreachable):
+    """The answer to a write was lost and a re-read could not tell whether it was applied.
+
+    ``request`` names the write (``PATCH /v1/portal/settings``). Callers test the type, never
+    the message, to say "no OTHER change was written" instead of "nothing was written"."""
+
+    def __init__(self, message: str, *, request: str, hint: str | None = None) -> None:
+        self.request = request
+        super().__init__(message, hint=hint)
+
+
+class MalformedAnswer(ApiError):
+    """The API answered 2xx with something the client refuses to use: over the size cap, nested
+    too deeply, not JSON, or not the contract's shape. ``request`` names the request
+    (``GET /v1/portal/settings``), ``field`` the offending field when there is one."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: str,
+        field: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.request = request
+        self.field = field
+        super().__init__(message, status=status, request_id=request_id, hint=hint)
 
 
 class ApiAuthError(ApiError):

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from reconciler.model import LiveTemplate, LiveTranslation, Secret, translation_resource
+from reconciler.api import shapes
+from reconciler.model import LiveTemplate, LiveTranslation, Secret
 
 SETTINGS_PATH = "/v1/portal/settings"
 LOGO_PATH = "/v1/portal/settings/branding/logo"
@@ -22,10 +23,6 @@ LOGO_FORM_FIELD = "file"
 
 #: Resource names used in plans, ETag maps and PreconditionFailed.resource.
 SETTINGS_RESOURCE = "settings"
-
-
-class MalformedResponse(ValueError):
-    """The API answered 2xx with a body this module cannot map (contract drift)."""
 
 
 def template_path(event: str) -> str:
@@ -61,27 +58,14 @@ def template_request(subject: str, body: str) -> dict[str, str]:
 
 
 def parse_settings(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict) or not isinstance(body.get("branding"), dict):
-        raise MalformedResponse("settings body is not an object with branding")
-    if not isinstance(body.get("permissions"), dict):
-        raise MalformedResponse("settings body has no permissions object")
-    return body
+    """Settings as the rest of the code sees them (raises ``shapes.ShapeError``)."""
+    return shapes.check_settings(body)
 
 
-def parse_template(body: Any, etag: str | None = None) -> LiveTemplate:
-    if not isinstance(body, dict):
-        raise MalformedResponse("template body is not an object")
-    try:
-        return LiveTemplate(
-            event=str(body["event"]),
-            subject=str(body["subject"]),
-            body=str(body["body"]),
-            is_default=bool(body["is_default"]),
-            etag=etag or str(body["etag"]),
-            locales=parse_translation_list(str(body["event"]), body.get("locales", [])),
-        )
-    except KeyError as exc:
-        raise MalformedResponse(f"template body lacks {exc.args[0]!r}") from exc
+def parse_template(body: Any, etag: str | None = None, *, event: str | None = None) -> LiveTemplate:
+    """One template; ``etag`` from the header, else the list item's ``etag`` field."""
+    template = shapes.check_template(body, event=event)
+    return _live_template(template, etag or shapes.check_etag(template.get("etag"), "etag"))
 
 
 # --- translations of a template (issue 13) -------------------------------------------------
@@ -96,51 +80,87 @@ def if_none_match_any() -> dict[str, str]:
     return {"If-None-Match": "*"}
 
 
-def parse_translation(event: str, item: Any, etag: str | None = None) -> LiveTranslation:
-    """One translation (a list item, or a GET/PUT body with its ETag header)."""
+def parse_translation(
+    event: str, item: Any, etag: str | None = None, *, path: str = ""
+) -> LiveTranslation:
+    """One translation: a list item (its ``etag`` field) or a GET/PUT body (``etag`` header).
+
+    The tag is re-canonicalised (``pt-br`` -> ``pt-BR``) so plans compare like with like.
+    """
     from reconciler.locales import InvalidTag, canonical_tag
 
+    prefix = f"{path}." if path else ""
     if not isinstance(item, dict):
-        raise MalformedResponse(f"a translation of {event} is not an object")
-    fields = {k: item.get(k) for k in ("locale", "subject", "body")}
-    for name, value in fields.items():
-        if not isinstance(value, str):
-            raise MalformedResponse(f"a translation of {event} has no text {name}")
-    tag = str(fields["locale"])
+        raise shapes.ShapeError(
+            path or "the body", f"must be an object, got {shapes.describe(item)}"
+        )
+    for name in ("locale", "subject", "body"):
+        value = item.get(name)
+        if not isinstance(value, str) or (name != "body" and not value):
+            raise shapes.ShapeError(
+                f"{prefix}{name}", f"must be a non-empty string, got {shapes.describe(value)}"
+            )
+    if "event" in item and item["event"] != event:
+        raise shapes.ShapeError(
+            f"{prefix}event", f"must be {event}, got {shapes.describe(item['event'])}"
+        )
     try:
-        locale = canonical_tag(tag)
-    except InvalidTag as exc:
-        raise MalformedResponse(f"a translation of {event} has a malformed locale") from exc
-    found = etag if etag is not None else item.get("etag")
-    if not isinstance(found, str) or not found:
-        raise MalformedResponse(f"{translation_resource(event, locale)} has no etag")
-    return LiveTranslation(event, locale, str(fields["subject"]), str(fields["body"]), found)
+        locale = canonical_tag(item["locale"])
+    except InvalidTag:
+        raise shapes.ShapeError(
+            f"{prefix}locale",
+            f"must be a BCP 47 language tag, got {shapes.describe(item['locale'])}",
+        ) from None
+    found = etag if etag is not None else shapes.check_etag(item.get("etag"), f"{prefix}etag")
+    return LiveTranslation(event, locale, item["subject"], item["body"], found)
 
 
-def parse_translation_list(event: str, items: Any) -> dict[str, LiveTranslation]:
+def parse_translation_list(event: str, items: Any, path: str) -> dict[str, LiveTranslation]:
+    """A template's ``locales`` array (absent: none, for an API without translations)."""
+    if items is None:
+        return {}
     if not isinstance(items, list):
-        raise MalformedResponse(f"the locales of {event} are not an array")
+        raise shapes.ShapeError(path, f"must be an array, got {shapes.describe(items)}")
     out: dict[str, LiveTranslation] = {}
-    for item in items:
-        translation = parse_translation(event, item)
+    for index, item in enumerate(items):
+        translation = parse_translation(event, item, path=f"{path}[{index}]")
         if translation.locale in out:
-            raise MalformedResponse(f"{event} lists the {translation.locale} translation twice")
+            raise shapes.ShapeError(
+                f"{path}[{index}].locale", f"lists {translation.locale} a second time"
+            )
         out[translation.locale] = translation
     return out
 
 
 def parse_template_list(body: Any) -> dict[str, LiveTemplate]:
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise MalformedResponse("template list body has no data array")
-    templates = [parse_template(item) for item in body["data"]]
-    return {tpl.event: tpl for tpl in templates}
+    return {
+        item["event"]: _live_template(item, item["etag"], path=f"data[{index}]")
+        for index, item in enumerate(shapes.check_template_list(body))
+    }
 
 
-def problem_fields(body: Any) -> Mapping[str, Any]:
-    """``{detail, code, param, request_id, title}`` of a problem+json body (or empty)."""
+def _live_template(template: Mapping[str, Any], etag: str, *, path: str = "") -> LiveTemplate:
+    return LiveTemplate(
+        event=template["event"],
+        subject=template["subject"],
+        body=template["body"],
+        is_default=template["is_default"],
+        etag=etag,
+        locales=parse_translation_list(
+            template["event"],
+            template.get("locales"),
+            f"{path}.locales" if path else "locales",
+        ),
+    )
+
+
+def problem_fields(body: Any) -> Mapping[str, str]:
+    """``{detail, code, param, request_id, title}`` of a problem+json body: the ones that are
+    strings (anything else a server puts there is ignored, never shown)."""
     if not isinstance(body, dict):
         return {}
-    return {k: body.get(k) for k in ("title", "detail", "code", "param", "request_id")}
+    fields = ("title", "detail", "code", "param", "request_id")
+    return {k: body[k] for k in fields if isinstance(body.get(k), str) and body[k]}
 
 
 def settings_match(body: Mapping[str, Any], patch: Mapping[str, Any]) -> bool:

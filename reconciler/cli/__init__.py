@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "show": "reconciler.cli.reconcile:show",
     "export": "reconciler.cli.reconcile:export",
     "init": "reconciler.cli.init:init",
+    "preview": "reconciler.cli.preview:preview",
     "sandbox": "reconciler.cli.sandbox:sandbox",
 }
 

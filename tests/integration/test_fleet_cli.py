@@ -296,16 +296,16 @@ def test_apply_fleet_failure_at_a_first_write_keeps_its_own_exit_code(
     three: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A portal whose very first write fails wrote nothing: it reports the cause with its
-    own exit code (a 500 is 1), not "apply stopped after 0 of 1 changes" (exit 5)."""
+    own exit code (a 500 is 6), not "apply stopped after 0 of 1 changes" (exit 5)."""
     server = three
     server.set_faults(fail_write_numbers=[1])
-    assert run(["apply", "portals", "--auto-approve"]) == 1
+    assert run(["apply", "portals", "--auto-approve"]) == 6
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert lines[-4] == "portalctl: fleet: 3 portals: 0 in sync, 0 applied, 3 failed"
     for n, line in zip((1, 2, 3), lines[-3:], strict=True):
         assert line.startswith(
-            f"  portals/p{n}.yaml: {server.url} failed with HTTP 500 on PATCH settings: "
+            f"  portals/p{n}.yaml: {server.url} failed with HTTP 500 on PATCH /v1/portal/settings: "
             "injected failure of write #1; nothing was applied (request req_"
         )
         assert line.endswith(

@@ -425,14 +425,15 @@ def test_http_two_racing_applies_one_wins_per_resource(http_env: Any, tmp_path: 
 def test_http_fault_at_the_first_write_is_the_cause_not_a_partial_apply(
     http_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Nothing written yet: the 500 itself (exit 1), not "stopped after 0 of 7" (exit 5)."""
+    """Nothing written yet: the 500 itself (exit 6), not "stopped after 0 of 7" (exit 5)."""
     server = http_env
     url = ["--api-url", server.url]
     server.set_faults(fail_write_numbers=[1])
-    assert run(["apply", SPEC, "--auto-approve", *url]) == 1
+    assert run(["apply", SPEC, "--auto-approve", *url]) == 6
     err = capsys.readouterr().err
     assert re.fullmatch(
-        rf"portalctl: error: {re.escape(server.url)} failed with HTTP 500 on PUT settings: "
+        rf"portalctl: error: {re.escape(server.url)} failed with HTTP 500 on PUT "
+        r"/v1/portal/settings/branding/logo: "
         r"injected failure of write #1; nothing was applied \(request req_\w+\); nothing was "
         r"written; try again later; if it persists, report it with the request id",
         err.splitlines()[-1],
