@@ -4,6 +4,7 @@ drift, export and saved plans, against the embedded sandbox, asserting what user
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -363,3 +364,24 @@ def test_init_starter_carries_spanish_emails_and_validates_strict(
     assert run(["plan", "starter/portal.yaml"]) == 0
     lines = change_lines(capsys.readouterr().out)
     assert f"  ~ update {ES_INVOICE}  # starter/portal.yaml:42:9" in lines
+
+
+def test_preview_shows_each_translation_next_to_its_email(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_clone(embedded_env)
+    assert run(["preview", SPEC, "--out", "out"]) == 0
+    page = (embedded_env / "out/index.html").read_text(encoding="utf-8")
+    headings = re.findall(r'<h3 id="email-([^"]+)">', page)
+    assert headings == [
+        "invoice_created",
+        "invoice_created.es",
+        "payment_failed",
+        "payment_failed.es",
+    ]
+    assert (
+        '<h3 id="email-invoice_created.es">invoice_created.es '
+        '<span class="badge chg-b">changed</span></h3>'
+    ) in page
+    assert "Acción necesaria: no pudimos cobrar el pago con su tarjeta" in page
+    capsys.readouterr()
