@@ -7,7 +7,9 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.cli import run
@@ -385,3 +387,51 @@ def test_preview_shows_each_translation_next_to_its_email(
     ) in page
     assert "Acción necesaria: no pudimos cobrar el pago con su tarjeta" in page
     capsys.readouterr()
+
+
+def test_export_of_a_translated_default_template_round_trips(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sandbox_server: Any,
+) -> None:
+    """A portal whose receipt email is the default but has a Spanish translation (set by
+    another tool): `default` cannot carry locales:, so export writes the default out."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("PORTAL_API_URL", "PORTAL_SANDBOX_DB", "CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_API_KEY", sandbox_server.key)
+    enabled = httpx.patch(
+        f"{sandbox_server.url}/v1/portal/settings",
+        content=b'{"enabled": true}',
+        headers={
+            "X-Api-Key": sandbox_server.key,
+            "If-Match": "*",
+            "Content-Type": "application/merge-patch+json",
+        },
+    )
+    assert enabled.status_code == 200
+    created = httpx.put(
+        f"{sandbox_server.url}/v1/notifications/templates/payment_succeeded/locales/es",
+        json={"subject": "Pago recibido: gracias", "body": "Gracias, {{customer_name}}."},
+        headers={"X-Api-Key": sandbox_server.key, "If-None-Match": "*"},
+    )
+    assert created.status_code == 201
+    url = ["--api-url", sandbox_server.url]
+    assert run(["export", "--out", "live", *url]) == 0
+    exported = (tmp_path / "live/portal.yaml").read_text(encoding="utf-8")
+    assert (
+        "    payment_succeeded:\n"
+        '      subject: "Payment received: thank you"\n'
+        "      body_file: templates/payment_succeeded.html\n"
+        "      locales:\n"
+        "        es:\n"
+        '          subject: "Pago recibido: gracias"\n'
+        "          body_file: templates/payment_succeeded.es.html\n"
+    ) in exported
+    assert (tmp_path / "live/templates/payment_succeeded.es.html").read_text(
+        encoding="utf-8"
+    ) == "Gracias, {{customer_name}}."
+    capsys.readouterr()
+    assert run(["plan", "live/portal.yaml", "--detailed-exitcode", *url]) == 0
+    assert capsys.readouterr().out.endswith("No changes. The portal matches portal.yaml.\n")
