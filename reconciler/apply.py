@@ -20,6 +20,7 @@ Safety rules (DESIGN.md, issue 4):
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,14 @@ from reconciler.errors import (
     WriteOutcomeUnknown,
 )
 from reconciler.logs import get_logger
-from reconciler.model import DesiredLogo, DesiredTemplate, DesiredTranslation, LiveState
+from reconciler.model import (
+    BODY_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    DesiredLogo,
+    DesiredTemplate,
+    DesiredTranslation,
+    LiveState,
+)
 from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
 from reconciler.textsafe import plural
 
@@ -120,26 +128,9 @@ def check_files(plan: Plan) -> None:
     paths are relative to the folder where ``plan`` ran, so this is almost always apply
     running from another folder, not a change to the repository.
     """
+    check_present(plan)
     for path, sha in sorted(plan.files.items()):
-        local = _local_file(plan, path)
-        try:
-            data = local.read_bytes()
-        except FileNotFoundError as exc:
-            if local.is_absolute():
-                raise UsageError(
-                    f"{local} (used by {plan.spec}) does not exist",
-                    hint="restore it, or make the plan again with `portalctl plan --out`",
-                ) from exc
-            raise UsageError(
-                f"{local.as_posix()} (used by {plan.spec}) is not in this folder",
-                hint="run `portalctl apply` from the folder where the plan was made (paths in "
-                "a plan file are relative to it)",
-            ) from exc
-        except OSError as exc:
-            raise UsageError(
-                f"{local.as_posix()} (used by {plan.spec}) cannot be read ({exc.strerror})",
-                hint="make it readable, then run apply again",
-            ) from exc
+        data = read_local(plan, path)
         now = hashlib.sha256(data).hexdigest()
         if now != sha:
             raise StalePlanError(
@@ -147,6 +138,40 @@ def check_files(plan: Plan) -> None:
                 f"(sha256 {sha[:12]} -> {now[:12]})",
                 resource=path,
             )
+
+
+def check_present(plan: Plan) -> None:
+    """UsageError (exit 3) naming the first file the plan uses that is not there: a plan's
+    paths are relative to the folder where ``plan`` ran, so this is almost always apply
+    running from another folder, not a change to the repository."""
+    for path in sorted(plan.files):
+        local = _local_file(plan, path)
+        if os.path.lexists(local):
+            continue
+        if local.is_absolute():
+            raise UsageError(
+                f"{local} (used by {plan.spec}) does not exist",
+                hint="restore it, or make the plan again with `portalctl plan --out`",
+            )
+        raise UsageError(
+            f"{local.as_posix()} (used by {plan.spec}) is not in this folder",
+            hint="run `portalctl apply` from the folder where the plan was made (paths in "
+            "a plan file are relative to it)",
+        )
+
+
+def read_local(plan: Plan, path: str) -> bytes:
+    """A file the plan uses, read as ``validate`` reads it: inside the spec's folder (or a
+    base's), a regular file, never past its size cap, so a body file swapped for a FIFO or
+    a link to /dev/zero since the plan was made is refused at once (UsageError, exit 3)."""
+    from reconciler.spec.files import check_local_file
+
+    return check_local_file(
+        plan.desired.spec_path.parent,
+        path,
+        max_bytes=max(LOGO_MAX_BYTES, BODY_MAX_BYTES),
+        allowed=[source.parent for source in plan.desired.sources],
+    )
 
 
 def _local_file(plan: Plan, path: str) -> Path:
@@ -334,12 +359,7 @@ async def _write_translation(
 
 
 def _read_checked(logo: DesiredLogo, plan: Plan) -> bytes:
-    try:
-        data = logo.file.abs_path.read_bytes()
-    except OSError as exc:
-        raise StalePlanError(
-            f"{logo.file.path}: cannot read the logo ({exc.strerror})", resource=logo.file.path
-        ) from exc
+    data = read_local(plan, logo.file.path)
     if hashlib.sha256(data).hexdigest() != logo.file.sha256:
         raise StalePlanError(
             f"the plan is stale: {logo.file.path} changed while applying {plan.spec}",

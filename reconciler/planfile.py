@@ -139,6 +139,8 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
         "settings": _plain(desired.settings),
         "templates": {},
     }
+    if len(desired.sources) > 1:
+        out["sources"] = [str(path) for path in desired.sources]
     if isinstance(desired.logo, ResetToDefault):
         out["logo"] = "default"
     elif isinstance(desired.logo, DesiredLogo):
@@ -239,6 +241,7 @@ def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
         logo=logo,
         templates=templates,
         target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
+        sources=tuple(Path(str(p)) for p in data.get("sources") or (spec,)),
         translations=_translations_from_dict(data.get("translations"), spec_dir),
     )
 

@@ -4,6 +4,7 @@ drift, export and saved plans, against the embedded sandbox, asserting what user
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -435,3 +436,41 @@ def test_export_of_a_translated_default_template_round_trips(
     capsys.readouterr()
     assert run(["plan", "live/portal.yaml", "--detailed-exitcode", *url]) == 0
     assert capsys.readouterr().out.endswith("No changes. The portal matches portal.yaml.\n")
+
+
+def test_apply_of_a_saved_plan_checks_translation_files_as_validate_does(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = clean_clone(embedded_env)
+    assert run(["plan", SPEC, "--out", "plan.json"]) == 0
+    body = spec.parent / "templates/payment_failed.es.html"
+    body.unlink()
+    os.mkfifo(body)
+    capsys.readouterr()
+    assert run(["apply", "plan.json"]) == 3
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "portalctl: error: examples/templates/payment_failed.es.html: is not a regular file; "
+        "point at the template file itself, e.g. templates/invoice_created.html"
+    )
+
+
+def test_apply_of_a_saved_plan_relints_its_translations(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_clone(embedded_env)
+    assert run(["plan", SPEC, "--out", "plan.json"]) == 0
+    path = embedded_env / "plan.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["desired"]["translations"]["invoice_created"]["es"]["subject"] = "Factura {{nope}}"
+    saved.pop("checksum")
+    from reconciler.planfile import _checksum
+
+    saved["checksum"] = _checksum(saved)
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    capsys.readouterr()
+    assert run(["apply", "plan.json"]) == 3
+    err = capsys.readouterr().err
+    assert (
+        "plan.json:1:1: error: portal.notifications.invoice_created.locales.es.subject: "
+        "unknown template variable {{nope}}"
+    ) in err
