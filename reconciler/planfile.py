@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.errors import UsageError
@@ -35,6 +35,9 @@ from reconciler.model import (
     TargetSpec,
 )
 from reconciler.plan import Change, Plan
+
+if TYPE_CHECKING:
+    from reconciler.reconcile import PortalRun
 
 #: Version of the plan document written by ``plan_to_dict`` (plan files and their checksum).
 PLAN_FORMAT_VERSION = 1
@@ -363,3 +366,27 @@ def remove_stale_plans(out: Path, written: Iterable[Path]) -> list[Path]:
             ) from exc
         removed.append(path)
     return removed
+
+
+def save_runs(runs: Sequence[PortalRun], out: Path, *, one_file: bool) -> list[str]:
+    """Save each planned run's plan; return what to tell the user (stderr lines).
+
+    ``one_file``: ``out`` is the plan file of the one portal (``plan portal.yaml --out
+    plan.json``). Otherwise ``out`` is a folder receiving ``<spec stem>.plan.json`` per
+    portal, and every other plan file there is removed (``remove_stale_plans``)."""
+    if one_file:
+        plan = runs[0].plan if runs else None
+        if plan is None:
+            return []
+        save_plan(plan, out)
+        return [f"portalctl: plan saved to {out}"]
+    names = plan_file_names([r.source for r in runs])
+    prepare_out_dir(out)
+    written = []
+    for run in runs:
+        if run.plan is not None and run.error is None:
+            save_plan(run.plan, out / names[run.source])
+            written.append(out / names[run.source])
+    lines = [f"portalctl: removed stale plan file {p}" for p in remove_stale_plans(out, written)]
+    files = "plan file" if len(written) == 1 else "plan files"
+    return [*lines, f"portalctl: {len(written):,} {files} saved to {out}"]

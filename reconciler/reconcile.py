@@ -358,6 +358,27 @@ async def plan_one(
     return replace(run, live=live, plan=plan)
 
 
+def saved_runs(sources: Sources) -> list[PortalRun]:
+    """Saved plans as runs, for rendering only (``show``): no target is resolved and the
+    portal is not read."""
+    from reconciler.planfile import load_plan
+
+    if not sources.saved_plans:
+        raise UsageError(
+            f"{sources.paths[0]}: not a plan file",
+            hint="show reads the files `portalctl plan --out` wrote",
+        )
+    runs = []
+    for path in sources.paths:
+        plan = load_plan(path)
+        runs.append(
+            PortalRun(
+                Path(plan.spec), desired=plan.desired, plan=plan, diagnostics=plan.diagnostics
+            )
+        )
+    return runs
+
+
 def load_saved_plan(path: Path, conn: Connection) -> PortalRun:
     """A saved plan file as a run, with the portal it must be applied to (UsageError when
     the current target is another portal than the one it was made for)."""

@@ -333,7 +333,18 @@ class PortalClient:
                 if mine is not None and not isinstance(mine, _Unchanged):
                     log.debug("api.write_verified", resource=resource, applied=True)
                     return mine
-            return parse(self._check(answer, resource, attempts))
+            checked = self._check(answer, resource, attempts)
+            try:
+                return parse(checked)
+            except MalformedAnswer as bad:
+                # The server accepted the write (2xx) but its answer is unusable: the change
+                # was probably made, so "nothing was written" would be wrong.
+                raise WriteOutcomeUnknown(
+                    f"{bad.message}; the write was accepted (HTTP {answer.status}), so it may or "
+                    "may not have been applied",
+                    request=answer.request,
+                    hint="run `portalctl plan` to see the portal's current state; " + CONTRACT_HINT,
+                ) from bad
         raise unreachable(
             self._where,
             f"the connection kept dropping during {method} {resource}; it was not applied",
