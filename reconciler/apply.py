@@ -36,7 +36,14 @@ from reconciler.errors import (
     WriteOutcomeUnknown,
 )
 from reconciler.logs import get_logger
-from reconciler.model import BODY_MAX_BYTES, LOGO_MAX_BYTES, DesiredLogo, DesiredTemplate, LiveState
+from reconciler.model import (
+    BODY_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    DesiredLogo,
+    DesiredTemplate,
+    DesiredTranslation,
+    LiveState,
+)
 from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
 from reconciler.textsafe import plural, safe_line
 
@@ -174,6 +181,10 @@ def _local_file(plan: Plan, path: str) -> Path:
     for tpl in desired.templates.values():
         if isinstance(tpl, DesiredTemplate) and tpl.body_file and tpl.body_file.path == path:
             return tpl.body_file.abs_path
+    for locales in desired.translations.values():
+        for tr in locales.values():
+            if isinstance(tr, DesiredTranslation) and tr.body_file and tr.body_file.path == path:
+                return tr.body_file.abs_path
     return desired.spec_path.parent / path
 
 
@@ -182,6 +193,12 @@ def check_etags(plan: Plan, live: LiveState) -> None:
     now = live.etags()
     for resource in plan.managed_resources():
         then = plan.etags.get(resource)
+        if then is None and "/locales/" in resource and resource in now:
+            raise StalePlanError(
+                f"the plan is stale: {resource} was created on the portal since the plan was "
+                f"made (ETag {now[resource]})",
+                resource=resource,
+            )
         if then is None:
             continue
         if now.get(resource) != then:
@@ -301,6 +318,8 @@ async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[
         patch = settings_patch(step.changes)
         _, etag = await client.patch_settings(patch, if_match=etags[SETTINGS])
         etags[SETTINGS] = etag
+    elif "/locales/" in step.resource:
+        await _write_translation(step, plan, client, etags)
     else:
         event = step.resource.split("/", 1)[1]
         if step.action is Action.RESET:
@@ -318,6 +337,29 @@ async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[
         action=step.action.value,
         fields=[c.field for c in step.changes if c.field] or None,
     )
+
+
+async def _write_translation(
+    step: WriteStep, plan: Plan, client: PortalClient, etags: dict[str, str]
+) -> None:
+    """PUT (If-Match, or If-None-Match: * when the plan saw none) or DELETE one translation."""
+    event, locale = step.resource.removeprefix("templates/").split("/locales/", 1)
+    if step.action is Action.RESET:
+        await client.delete_translation(event, locale, if_match=etags[step.resource])
+        etags.pop(step.resource, None)
+        return
+    want = plan.desired.translations[event][locale]
+    assert isinstance(want, DesiredTranslation)
+    # The plan saw no such translation: create it only if it still does not exist.
+    creating = step.changes[0].before is None
+    written = await client.put_translation(
+        event,
+        locale,
+        subject=want.subject,
+        body=want.body,
+        if_match=None if creating else etags[step.resource],
+    )
+    etags[step.resource] = written.etag
 
 
 def _read_checked(logo: DesiredLogo, plan: Plan) -> bytes:

@@ -26,6 +26,7 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     LocalFile,
     Origin,
@@ -176,6 +177,45 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
             }
         else:
             out["templates"][event] = "default"
+    if desired.translations:
+        out["translations"] = _translations_to_dict(desired)
+    return out
+
+
+def _translations_to_dict(desired: DesiredState) -> dict[str, Any]:
+    """event -> tag -> translation (or "default": remove it); absent languages unmanaged."""
+    out: dict[str, Any] = {}
+    for event, locales in sorted(desired.translations.items()):
+        out[event] = {}
+        for tag, tr in sorted(locales.items()):
+            if not isinstance(tr, DesiredTranslation):
+                out[event][tag] = "default"
+                continue
+            out[event][tag] = {
+                "subject": tr.subject,
+                "body": tr.body,
+                "body_file": None if tr.body_file is None else _file_to_dict(tr.body_file),
+            }
+    return out
+
+
+def _translations_from_dict(
+    data: Any, spec_dir: Path
+) -> dict[str, dict[str, DesiredTranslation | ResetToDefault]]:
+    out: dict[str, dict[str, DesiredTranslation | ResetToDefault]] = {}
+    for event, locales in dict(data or {}).items():
+        for tag, tr in dict(locales).items():
+            if tr == "default":
+                out.setdefault(event, {})[tag] = RESET
+                continue
+            body_file = tr.get("body_file")
+            out.setdefault(event, {})[tag] = DesiredTranslation(
+                event,
+                str(tag),
+                str(tr["subject"]),
+                str(tr["body"]),
+                None if body_file is None else _file_from_dict(body_file, spec_dir),
+            )
     return out
 
 
@@ -219,6 +259,7 @@ def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
         templates=templates,
         target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
         sources=tuple(Path(str(p)) for p in data.get("sources") or (spec,)),
+        translations=_translations_from_dict(data.get("translations"), spec_dir),
     )
 
 

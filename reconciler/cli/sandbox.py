@@ -22,6 +22,26 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _accepted_keys(api_keys: tuple[str, ...], *, any_key: bool) -> str:
+    """What the ready line says about keys: the public sandbox key by name, never a key the
+    user passed (it may be a real secret pasted by mistake): those are counted, not shown."""
+    from reconciler.sandbox import SANDBOX_KEY
+
+    parts: list[str] = []
+    if api_keys:
+        distinct = len(set(api_keys))
+        parts.append(
+            "key: the one given with --api-key"
+            if distinct == 1
+            else f"keys: the {distinct} given with --api-key"
+        )
+    elif not any_key:
+        parts.append(f"key {SANDBOX_KEY}")
+    if any_key:
+        parts.append("any sk_test_/sk_live_ key")
+    return "; ".join(parts)
+
+
 @click.group()
 def sandbox() -> None:
     """The sandbox portal: the portal API served from a local SQLite file."""
@@ -53,7 +73,12 @@ def sandbox() -> None:
     "Default: the built-in sandbox key.",
 )
 @click.option("--any-key", is_flag=True, help="Accept any well-formed sk_test_/sk_live_ key.")
-@click.option("--public", is_flag=True, help="Allow binding to a non-loopback address.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Allow binding to a non-loopback address. The /_sandbox/ admin routes then need a "
+    "key given with --api-key (closed without one).",
+)
 @click.option("--latency-ms", default=0, type=click.IntRange(min=0), help="Delay per request.")
 @click.option(
     "--error-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests that get 500."
@@ -86,9 +111,10 @@ def serve(
 ) -> None:
     """Serve the portal API over HTTP until interrupted (Ctrl+C).
 
-    Prints one line when ready, e.g.
-    `sandbox listening on http://127.0.0.1:8765 (db .portal/sandbox.db)`.
-    Faults can also be changed at run time: PUT /_sandbox/faults with a JSON object.
+    Prints one line when ready, naming the key it accepts (never a key you passed), e.g.
+    `sandbox listening on http://127.0.0.1:8765 (db .portal/sandbox.db; key sk_test_sandbox)`.
+    Faults can also be changed at run time: PUT /_sandbox/faults with a JSON object
+    (with --public, the /_sandbox/ admin routes need a key given with --api-key).
     """
     from reconciler.sandbox import Faults, create_app
     from reconciler.sandbox.server import serve as run_server
@@ -106,7 +132,13 @@ def serve(
             rate_limit=rate_limit,
             seed=seed,
         )
-        app = create_app(db_path, api_keys=api_keys or None, any_key=any_key, faults=faults)
+        app = create_app(
+            db_path,
+            api_keys=api_keys or None,
+            any_key=any_key,
+            faults=faults,
+            admin_needs_key=public,
+        )
     except ValueError as exc:
         raise UsageError(f"sandbox serve: {exc}") from exc
     except (OSError, sqlite3.Error) as exc:
@@ -115,8 +147,10 @@ def serve(
             hint="pick a writable path with --db",
         ) from exc
 
+    accepts = _accepted_keys(api_keys, any_key=any_key)
+
     def ready(url: str) -> None:
-        click.echo(f"sandbox listening on {url} (db {db_path})")
+        click.echo(f"sandbox listening on {url} (db {db_path}; {accepts})")
 
     try:
         run_server(app, host=host, port=port, on_ready=ready)
