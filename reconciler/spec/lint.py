@@ -261,7 +261,7 @@ def color_contrast(built: Built, tree: YMap) -> Iterator[Diagnostic]:
         "primary-color-contrast",
         node.origin,
         "portal.branding.primary_color",
-        f'"{node.value}" has a contrast of {_floor2(ratio):.2f}:1 with white button text; '
+        f'"{node.value}" has a contrast of {floor2(ratio):.2f}:1 with white button text; '
         f"WCAG AA needs {WCAG_AA}:1",
         f'use a darker shade, e.g. "{darken_to_contrast(color)}"',
     )
@@ -290,7 +290,7 @@ def darken_to_contrast(color: str, target: float = WCAG_AA) -> str:
     return "#000000"
 
 
-def _floor2(value: float) -> float:
+def floor2(value: float) -> float:
     """Round down to 2 decimals, so a failing ratio never displays as 4.50."""
     return int(value * 100) / 100
 

@@ -57,7 +57,7 @@ def test_example_with_spanish_validates_plans_applies_converges_and_round_trips(
     ]
     assert f"      --- {ES_INVOICE} (none yet)\n" in out
     assert "      +++ templates/invoice_created.es.html\n" in out
-    assert '      subject: null -> "Factura {{invoice_number}} de {{company_name}}"\n' in out
+    assert '      subject: (none yet) -> "Factura {{invoice_number}} de {{company_name}}"\n' in out
     assert '+        <p style="margin:0 0 16px;">Hola, {{customer_name}}:</p>\n' in out
 
     assert run(["apply", SPEC, "--auto-approve"]) == 0
