@@ -509,3 +509,18 @@ def test_branding_change_reminds_of_the_browser_cache(
     path.write_text(path.read_text().replace('"#1662DD"', '"#0A4FB8"'))
     assert run(["apply", spec, "--auto-approve"]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == BRANDING_CACHE_NOTE
+
+
+def test_apply_that_enables_the_portal_names_its_url(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed, Step 1 and 4: enabling generates the portal's unique URL, to put behind a
+    "Manage billing" button; apply says it (the action exposes it as `portal-url`)."""
+    spec = copy_example(embedded_env)
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    [line] = [e for e in err if e.startswith("portalctl: portal URL: ")]
+    assert re.fullmatch(r"portalctl: portal URL: https://billing\.4geeks\.io/p/[a-z0-9]+", line)
+    # Nothing applied, nothing to say.
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    assert "portal URL" not in capsys.readouterr().err
