@@ -67,6 +67,8 @@ class ApplyResult:
 
     plan: Plan
     written: list[WriteStep] = field(default_factory=list)
+    #: The portal's unique URL as read back after the writes (seed, Step 1), if enabled.
+    portal_url: str | None = None
 
     @property
     def applied(self) -> list[Change]:
@@ -242,6 +244,8 @@ async def apply_plan(
             hint="another writer may have changed it, or the API altered a value; run "
             "`portalctl plan` to see the difference",
         )
+    url = after.settings.get("portal_url")
+    result.portal_url = url if isinstance(url, str) and url else None
     log.info("apply.verified", writes=len(result.written))
     return result
 

@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.errors import ExitCode, ReconcilerError, SpecError
+from reconciler.errors import ExitCode, InternalError, ReconcilerError, SpecError
 from reconciler.logs import LEVELS, redact_text
+from reconciler.textsafe import safe_line
 
 #: command name -> "module:attribute", imported on first use.
 COMMANDS: dict[str, str] = {
@@ -25,9 +26,26 @@ COMMANDS: dict[str, str] = {
     "plan": "reconciler.cli.reconcile:plan",
     "apply": "reconciler.cli.reconcile:apply",
     "drift": "reconciler.cli.reconcile:drift",
+    "show": "reconciler.cli.reconcile:show",
     "export": "reconciler.cli.reconcile:export",
     "init": "reconciler.cli.init:init",
+    "preview": "reconciler.cli.preview:preview",
     "sandbox": "reconciler.cli.sandbox:sandbox",
+}
+
+#: command name -> its one-line help, so ``portalctl --help`` lists the commands without
+#: importing them; a test holds each equal to the command's own first docstring line.
+SHORT_HELP: dict[str, str] = {
+    "validate": "Check portal.yaml files offline: YAML, schema, files they name, and lint rules.",
+    "plan": "Show what apply would change on the portal (reads only; never writes).",
+    "apply": "Make the portal match SPEC, or apply a saved PLAN.json exactly.",
+    "drift": "Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.",
+    "show": "Print saved plans exactly as `plan` printed them, without contacting the portal.",
+    "preview": "Render the portal and its emails before and after apply, for reviewers.",
+    "export": "Write the live portal as portal.yaml (+ templates, logo): export then plan = no "
+    "changes.",
+    "init": "Write a starter portal.yaml, its templates and GitHub workflows into DIRECTORY.",
+    "sandbox": "The sandbox portal: the portal API served from a local SQLite file.",
 }
 
 _state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
@@ -35,13 +53,18 @@ _state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+        return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # From the table, so --help imports no command module.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP.get(name, "")) for name in COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module_name, attr = spec.split(":")
+        module_name, attr = entry.split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -86,14 +109,14 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
     logs.configure(level=log_level, log_format=log_format)
 
 
-def report(err: ReconcilerError) -> None:
+def report(err: ReconcilerError | InternalError) -> None:
     """Write an expected error to stderr: one line, or one line per spec diagnostic.
 
     Every line goes through ``logs.redact_text``: whatever a message quotes (a URL, a
     server's answer), a registered secret or a key-shaped value is never printed."""
     if isinstance(err, SpecError):
         for diag in err.diagnostics:
-            click.echo(redact_text(str(diag)), err=True)
+            click.echo(redact_text(safe_line(str(diag))), err=True)
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
         click.echo(
             f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
@@ -101,7 +124,7 @@ def report(err: ReconcilerError) -> None:
             err=True,
         )
         return
-    click.echo(redact_text(f"portalctl: error: {err}"), err=True)
+    click.echo(redact_text(safe_line(f"portalctl: error: {err}")), err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +154,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return ExitCode.INVALID
-    except ReconcilerError as err:
+    except (ReconcilerError, InternalError) as err:
         if _state["debug"]:
             click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         report(err)

@@ -63,20 +63,26 @@ class FileResult:
         return out
 
 
-def expand(args: tuple[str, ...]) -> list[str]:
-    """Files to check: directories and unexpanded globs become their spec files; a missing
-    plain file is kept so it is reported as such beside the others."""
+def expand(args: tuple[str, ...], shard: str | None = None) -> list[str]:
+    """Files to check: ./portal.yaml when none is named; directories and unexpanded globs
+    become their spec files; a missing plain file is kept so it is reported as such beside
+    the others."""
     import glob
     from pathlib import Path
 
-    from reconciler.fleet import expand_specs
+    from reconciler.reconcile import Shard, expand_sources
 
     out: list[str] = []
     for arg in args:
         if Path(arg).is_dir() or (not Path(arg).exists() and glob.has_magic(arg)):
-            out.extend(str(p) for p in expand_specs([arg]))
+            out.extend(str(p) for p in expand_sources([arg]).paths)
         else:
             out.append(arg)
+    if not args:
+        out = [str(p) for p in expand_sources(()).paths]
+    if shard is not None:
+        chosen = Shard.parse(shard)
+        out = [f for f in out if chosen.takes(Path(f))]
     return out
 
 
@@ -110,7 +116,7 @@ def check_file(file: str, *, strict: bool, debug: bool = False) -> FileResult:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, metavar="SPEC...")
+@click.argument("files", nargs=-1, metavar="[SPEC]...")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (notices never fail).")
 @click.option(
     "--format",
@@ -120,9 +126,18 @@ def check_file(file: str, *, strict: bool, debug: bool = False) -> FileResult:
     show_default=True,
     help="text: diagnostics on stderr, a summary per file on stdout; json: one document on stdout.",
 )
+@click.option("--shard", metavar="K/N", help="Check shard K of N only (a stable split by path).")
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_format: str) -> None:
+def validate(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    strict: bool,
+    output_format: str,
+    shard: str | None,
+) -> None:
     """Check portal.yaml files offline: YAML, schema, files they name, and lint rules.
+
+    SPEC defaults to ./portal.yaml; a folder or a glob checks every spec in it.
 
     \b
     Exit codes: 0 all valid (warnings are printed), 3 any error (or warning with
@@ -131,7 +146,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
     from reconciler.cli import _state
 
     debug = bool(_state["debug"])
-    results = [check_file(file, strict=strict, debug=debug) for file in expand(files)]
+    results = [check_file(file, strict=strict, debug=debug) for file in expand(files, shard)]
     if output_format == "json":
         for result in results:
             if result.error is not None:

@@ -21,13 +21,20 @@ from reconciler.model import (
     TargetSpec,
 )
 from reconciler.plan import (
-    PLAN_FORMAT_VERSION,
     Action,
     Plan,
     Stage,
     compute_plan,
 )
-from reconciler.reconcile import load_plan, looks_like_plan_file, plan_file_names, save_plan
+from reconciler.planfile import (
+    PLAN_FORMAT_VERSION,
+    load_plan,
+    looks_like_plan_file,
+    plan_file_names,
+    plan_from_dict,
+    plan_to_dict,
+    save_plan,
+)
 
 SPEC = "portal.yaml"
 
@@ -222,7 +229,7 @@ def full_plan(tmp_path: Path) -> Plan:
 
 def test_to_dict_round_trip_and_checksum(tmp_path: Path) -> None:
     plan = full_plan(tmp_path)
-    data = plan.to_dict()
+    data = plan_to_dict(plan)
     assert data["format_version"] == PLAN_FORMAT_VERSION
     assert data["summary"] == {"update": 3, "upload": 1, "reset": 0, "disruptive": 1}
     assert data["etags"]["settings"] == '"s1"'
@@ -233,26 +240,26 @@ def test_to_dict_round_trip_and_checksum(tmp_path: Path) -> None:
         "api_key_env": "ACME_KEY",
     }
     assert data["checksum"].startswith("sha256:")
-    again = Plan.from_dict(json.loads(json.dumps(data)))
-    assert again.to_dict() == data
+    again = plan_from_dict(json.loads(json.dumps(data)))
+    assert plan_to_dict(again) == data
     assert again.changes == plan.changes
     assert again.desired.logo == plan.desired.logo  # abs paths rebuilt relative to the spec
 
 
 def test_from_dict_refuses_other_versions_and_edits(tmp_path: Path) -> None:
-    data = full_plan(tmp_path).to_dict()
+    data = plan_to_dict(full_plan(tmp_path))
     with pytest.raises(UsageError, match=r"plan format_version 99 is not supported by portalctl"):
-        Plan.from_dict({**data, "format_version": 99})
+        plan_from_dict({**data, "format_version": 99})
     edited = json.loads(json.dumps(data))
     edited["desired"]["settings"]["enabled"] = True
     with pytest.raises(UsageError) as err:
-        Plan.from_dict(edited, source="plan.json")
+        plan_from_dict(edited, source="plan.json")
     assert str(err.value) == (
         "plan.json: the plan file was modified or is corrupt (checksum mismatch); plan files "
         "must not be edited; make the plan again with `portalctl plan --out`"
     )
     with pytest.raises(UsageError, match="not a portalctl plan file"):
-        Plan.from_dict({"hello": 1})
+        plan_from_dict({"hello": 1})
 
 
 def test_save_and_load_plan_file(tmp_path: Path) -> None:
@@ -261,7 +268,7 @@ def test_save_and_load_plan_file(tmp_path: Path) -> None:
     save_plan(plan, path)
     assert looks_like_plan_file(path)
     assert not looks_like_plan_file(tmp_path / "templates/pf.html")
-    assert load_plan(path).to_dict() == plan.to_dict()
+    assert plan_to_dict(load_plan(path)) == plan_to_dict(plan)
     with pytest.raises(UsageError, match="no such file"):
         load_plan(tmp_path / "nope.json")
     (tmp_path / "bad.json").write_text("{not json")

@@ -1,0 +1,111 @@
+"""``portalctl preview``: the portal and its emails as customers will see them, before and
+after apply, written as a self-contained HTML page (and PNG screenshots with ``--png``).
+
+Planning is ``plan``'s own path (``reconcile.plan_runs`` through ``cli.reconcile._plan``):
+the same target announcement, diagnostics, fleet summary and exit codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler.cli.reconcile import _connection, _fleet, _sources
+from reconciler.errors import ReconcilerError
+from reconciler.logs import get_logger
+
+if TYPE_CHECKING:
+    from reconciler.api import ApiSession
+    from reconciler.reconcile import PortalRun
+
+log = get_logger(__name__)
+
+
+@click.command()
+@_sources
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Folder to write index.html (and the PNGs) into; created if missing.",
+)
+@click.option(
+    "--png",
+    is_flag=True,
+    help="Also write PNG screenshots (portal and each email, before and after), taken with "
+    "a headless Chromium/Chrome from $PORTALCTL_CHROMIUM or PATH.",
+)
+@_fleet
+@_connection
+def preview(
+    sources: tuple[str, ...],
+    out_dir: Path,
+    png: bool,
+    parallelism: int,
+    shard: str | None,
+    api_url: str | None,
+    insecure: bool,
+) -> int:
+    """Render the portal and its emails before and after apply, for reviewers.
+
+    SPEC defaults to ./portal.yaml; several SPECs (a folder, a glob) share one page. Reads
+    the portal like `plan` (never writes) and writes OUT/index.html: no script, no request
+    to any other host, images inlined; each email in a sandboxed frame with sample values.
+    """
+    from reconciler.api import run_sync
+    from reconciler.cli.reconcile import _connection_of, _expand, _finish, _plan
+    from reconciler.cli.wiring import api_session
+    from reconciler.preview.browser import find_browser
+    from reconciler.preview.output import write_preview
+    from reconciler.preview.page import make_preview
+    from reconciler.reconcile import exit_code
+
+    browser = find_browser() if png else None  # no browser: fail before reading anything
+    runs = _plan(_expand(sources, shard), _connection_of(api_url, insecure), parallelism)
+    ready = [r for r in runs if r.plan is not None and r.live is not None and r.error is None]
+
+    async def logos() -> list[bytes | None]:
+        async with api_session() as api:
+            return [await _live_logo(api, run) for run in ready]
+
+    previews = [
+        make_preview(
+            run.plan.desired,
+            run.live,
+            run.plan,
+            logo_before=logo,
+            name=str(run.source),
+            diagnostics=run.diagnostics,
+        )
+        for run, logo in zip(ready, run_sync(logos()) if ready else [], strict=True)
+        if run.plan is not None and run.live is not None
+    ]
+    if previews:
+        for path in write_preview(previews, out_dir, browser=browser):
+            click.echo(f"wrote {path}")
+    _finish(runs)
+    return exit_code(runs)
+
+
+async def _live_logo(api: ApiSession, run: PortalRun) -> bytes | None:
+    """The live logo's bytes, read through the portal API (checked against its sha256),
+    only when the portal serves it from its own origin; None (the page then draws a
+    placeholder) when it is elsewhere or cannot be read: the preview never fetches a
+    third-party URL."""
+    meta = run.live.logo if run.live is not None else None
+    if meta is None or run.target is None:
+        return None
+    from reconciler.api.routes import same_origin
+    from reconciler.api.session import SANDBOX_BASE_URL
+
+    if not same_origin(str(meta.get("url") or ""), run.target.url or SANDBOX_BASE_URL):
+        return None
+    try:
+        return await api.client(run.target).get_logo_file(meta)
+    except ReconcilerError as err:
+        log.warning("preview.logo_unavailable", spec=str(run.source), reason=str(err))
+        return None
