@@ -147,9 +147,26 @@ def truthy(value: Any) -> bool:
 
 
 def loose_equal(left: Any, right: Any) -> bool:
+    """GitHub's ``==``: strings compare case-insensitively; values of different types are
+    compared as numbers (null and '' are 0, true is 1, a non-numeric string is NaN)."""
     if isinstance(left, str) and isinstance(right, str):
         return left.lower() == right.lower()
+    if type(left) is not type(right):
+        return as_number(left) == as_number(right)
     return bool(left == right)
+
+
+def as_number(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip() or 0)
+        except ValueError:
+            return float("nan")
+    return float("nan")
 
 
 def as_text(value: Any) -> str:

@@ -109,9 +109,12 @@ def test_a_failed_test_apply_never_reaches_live(
     tmp_path: Path, repo: Path, keys: dict[str, str]
 ) -> None:
     apply_yml = WORKFLOWS / "environments-apply.yml"
-    broken = {**keys, "PORTAL_TEST_KEY": "sk_test_rejected0000000000"}
+    # The environment portal-test lacks its secret: the test apply fails before any request.
+    broken = {"PORTAL_LIVE_KEY": keys["PORTAL_LIVE_KEY"]}
     test = push(tmp_path, repo, "test", broken).run_job(apply_yml, "test")
     assert test.failed
-    assert test.step("Apply").outputs["exit-code"] == "6"
+    apply = test.step("Apply")
+    assert apply.outputs["exit-code"] == "3"
+    assert "PORTAL_TEST_KEY is not set" in apply.stderr
     live = push(tmp_path, repo, "live", keys).run_job(apply_yml, "live", needs={"test": test})
     assert live.result == "skipped"

@@ -79,6 +79,11 @@ def expected_comment(plan_md: str) -> str:
         ("github.event.pull_request.head.repo.full_name == github.repository", True),
         ("!(github.event_name == 'push')", True),
         ("success()", True),
+        # GitHub coerces values of different types to numbers: a skipped step's missing
+        # output (null) equals '' and 0.
+        ("steps.nope.outputs.portal-url != ''", False),
+        ("steps.nope.outputs.portal-url == 0", True),
+        ("steps.plan.outputs.has_changes == 1", False),
     ],
 )
 def test_expression_evaluator(expression: str, expected: Any) -> None:
