@@ -654,3 +654,46 @@ def test_the_action_plans_a_fleet_from_a_folder(tmp_path: Path, workspace: Path)
         "eu.plan.json",
         "us.plan.json",
     ]
+
+
+# --- the embedded sandbox in CI --------------------------------------------------------------
+
+
+def test_a_merge_without_portal_api_url_fails_instead_of_applying_to_a_throwaway_portal(
+    tmp_path: Path, workspace: Path
+) -> None:
+    result = push_runner(tmp_path, workspace, vars={}).run_job(
+        WORKFLOWS / "portal-apply.yml", "apply"
+    )
+    assert outcomes(result) == [
+        ("actions/checkout", "success"),
+        ("Plan", "success"),  # plan may still run on the embedded sandbox, with a warning
+        ("Apply", "failure"),
+        ("Keep the applied plan", "success"),
+        ("Show the portal URL", "skipped"),
+    ]
+    apply = result.step("Apply")
+    assert apply.code == ExitCode.INVALID
+    assert (
+        "PORTAL_API_URL is not set, and in CI portalctl does not fall back to the embedded "
+        "sandbox (a throwaway local database, not your portal)" in apply.stderr
+    )
+    assert "PORTAL_API_URL=sandbox to use the sandbox on purpose" in apply.stderr
+    assert apply.outputs["portal-url"] == ""
+
+
+def test_the_drift_check_without_portal_api_url_files_no_false_issue(
+    tmp_path: Path, workspace: Path, github: GitHub
+) -> None:
+    runner = Runner(
+        workspace, tmp_path / "scratch", event_name="schedule", event={"ref": "refs/heads/main"}
+    )
+    result = runner.run_job(WORKFLOWS / "portal-drift.yml", "drift")
+    assert outcomes(result) == [
+        ("actions/checkout", "success"),
+        ("Check for drift", "failure"),
+        ("Open or update the drift issue", "skipped"),
+        ("Close the drift issue", "skipped"),
+    ]
+    assert result.step("Check for drift").code == ExitCode.INVALID
+    assert github.calls == []
