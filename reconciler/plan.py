@@ -18,7 +18,6 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.diff import MISSING, diff_tree, normalise_text, text_diff
-from reconciler.errors import ApiError
 from reconciler.model import (
     LOGO_RESOURCE,
     RESET,
@@ -207,8 +206,12 @@ class Plan:
     def summary_line(self) -> str:
         if not self.changes:
             return f"No changes. The portal matches {safe_line(_basename(self.spec))}."
+        return f"Plan: {self.counts_text()}."
+
+    def counts_text(self) -> str:
+        """``3 to change, 1 to upload, 0 to reset``: how every renderer counts a plan."""
         c = self.counts()
-        return f"Plan: {c['update']} to change, {c['upload']} to upload, {c['reset']} to reset."
+        return f"{c['update']} to change, {c['upload']} to upload, {c['reset']} to reset"
 
 
 def _basename(path: str) -> str:
@@ -302,13 +305,10 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     out: list[Change] = []
     for event in sorted(desired.templates):
         want = desired.templates[event]
-        have = live.templates.get(event)
+        # Every event is present: the API layer refuses a template list that lacks one
+        # (api/shapes.py), so a plan never has to guess what a missing template means.
+        have = live.templates[event]
         resource = template_resource(event)
-        if have is None:
-            raise ApiError(
-                f"the portal did not return the template {resource!r}",
-                hint="the API should list every notification event; check the API version",
-            )
         origin = _origin(desired, f"portal.notifications.{event}")
         before = {"subject": have.subject, "is_default": have.is_default}
         if want is RESET:

@@ -18,7 +18,7 @@ import click
 from reconciler import __version__
 from reconciler.errors import ExitCode, InternalError, ReconcilerError, SpecError
 from reconciler.logs import LEVELS, redact_text
-from reconciler.textsafe import safe_line
+from reconciler.textsafe import plural, safe_line
 
 #: command name -> "module:attribute", imported on first use.
 COMMANDS: dict[str, str] = {
@@ -120,7 +120,7 @@ def report(err: ReconcilerError | InternalError) -> None:
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
         click.echo(
             f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
-            f"({errors} error{'s' if errors != 1 else ''})",
+            f"({plural(errors, 'error')})",
             err=True,
         )
         return

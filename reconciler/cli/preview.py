@@ -13,14 +13,9 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.reconcile import _connection, _fleet, _sources
-from reconciler.errors import ReconcilerError
-from reconciler.logs import get_logger
 
 if TYPE_CHECKING:
-    from reconciler.api import ApiSession
-    from reconciler.reconcile import PortalRun
-
-log = get_logger(__name__)
+    from reconciler.preview.page import Preview
 
 
 @click.command()
@@ -61,51 +56,19 @@ def preview(
     from reconciler.cli.wiring import api_session
     from reconciler.preview.browser import find_browser
     from reconciler.preview.output import write_preview
-    from reconciler.preview.page import make_preview
+    from reconciler.preview.runs import previews_of
     from reconciler.reconcile import exit_code
 
     browser = find_browser() if png else None  # no browser: fail before reading anything
     runs = _plan(_expand(sources, shard), _connection_of(api_url, insecure), parallelism)
-    ready = [r for r in runs if r.plan is not None and r.live is not None and r.error is None]
 
-    async def logos() -> list[bytes | None]:
+    async def build() -> list[Preview]:
         async with api_session() as api:
-            return [await _live_logo(api, run) for run in ready]
+            return await previews_of(runs, api)
 
-    previews = [
-        make_preview(
-            run.plan.desired,
-            run.live,
-            run.plan,
-            logo_before=logo,
-            name=str(run.source),
-            diagnostics=run.diagnostics,
-        )
-        for run, logo in zip(ready, run_sync(logos()) if ready else [], strict=True)
-        if run.plan is not None and run.live is not None
-    ]
+    previews = run_sync(build())
     if previews:
         for path in write_preview(previews, out_dir, browser=browser):
             click.echo(f"wrote {path}")
     _finish(runs)
     return exit_code(runs)
-
-
-async def _live_logo(api: ApiSession, run: PortalRun) -> bytes | None:
-    """The live logo's bytes, read through the portal API (checked against its sha256),
-    only when the portal serves it from its own origin; None (the page then draws a
-    placeholder) when it is elsewhere or cannot be read: the preview never fetches a
-    third-party URL."""
-    meta = run.live.logo if run.live is not None else None
-    if meta is None or run.target is None:
-        return None
-    from reconciler.api.routes import same_origin
-    from reconciler.api.session import SANDBOX_BASE_URL
-
-    if not same_origin(str(meta.get("url") or ""), run.target.url or SANDBOX_BASE_URL):
-        return None
-    try:
-        return await api.client(run.target).get_logo_file(meta)
-    except ReconcilerError as err:
-        log.warning("preview.logo_unavailable", spec=str(run.source), reason=str(err))
-        return None

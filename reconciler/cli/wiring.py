@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    import httpx
-
     from reconciler.api import ApiSession
+    from reconciler.api.transports import SandboxTransport
     from reconciler.reconcile import PortalRun
 
 
-def embedded_portal(db: Path) -> tuple[httpx.AsyncBaseTransport, Callable[[], None]]:
+def embedded_portal(db: Path) -> tuple[SandboxTransport, Callable[[], None]]:
     """The sandbox app on ``db``, served in-process: (transport, close)."""
     import sqlite3
 

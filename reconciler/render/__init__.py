@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from reconciler.textsafe import plural
+
+__all__ = ["FORMATS", "plural", "render_plan", "render_runs"]
+
 if TYPE_CHECKING:
     from reconciler.errors import PartialApplyError
     from reconciler.plan import Plan
     from reconciler.reconcile import PortalRun
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
-
-
-def plural(count: int, word: str) -> str:
-    """``1 portal``, ``2 portals``, ``1,000 portals``."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:

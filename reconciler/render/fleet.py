@@ -210,7 +210,7 @@ def _row(entry: PortalRun) -> str:
         result = f"❌ failed: {md_text(_clip(_one_line(str(entry.error))))}"
     elif entry.plan is not None and entry.plan.has_changes:
         verb = "applied" if entry.applied is not None else "to apply"
-        result = markdown.counts_text(entry.plan)
+        result = entry.plan.counts_text()
         result = f"✏️ {result}" if verb == "to apply" else f"✅ applied: {result}"
         if entry.plan.disruptive:
             result += f" (⚠️ {len(entry.plan.disruptive)} disruptive)"

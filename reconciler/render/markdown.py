@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.model import HEX_COLOUR
 from reconciler.render.values import diff_stat, fmt_value, logo_text
-from reconciler.textsafe import md_text, safe, safe_line
+from reconciler.textsafe import md_text, plural, safe, safe_line
 
 if TYPE_CHECKING:
     from reconciler.plan import Change, Plan
@@ -48,7 +48,7 @@ def render(
         return "\n".join(lines) + "\n" + ("\n" + "\n".join(extra) if extra else "")
     heading = "the portal differs from the spec: " if drift else ""
     parts = [
-        f"### portalctl {kind}: {heading}{counts_text(plan)}",
+        f"### portalctl {kind}: {heading}{plan.counts_text()}",
         "",
         f"**Target:** {_code(plan.target)} · **Spec:** {spec}",
         "",
@@ -58,7 +58,7 @@ def render(
     if risky:
         parts += [
             "> [!WARNING]",
-            f"> {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}; "
+            f"> {plural(len(risky), 'disruptive change')}; "
             "`portalctl apply` needs `--allow-disruptive`:",
         ]
         parts += [f"> - **{md_text(c.title)}**: {md_text(c.reason or '')}" for c in risky]
@@ -83,12 +83,6 @@ def render(
         budget -= len(block)
         details.append(block)
     return head + "".join(details) + footer
-
-
-def counts_text(plan: Plan) -> str:
-    """``3 to change, 1 to upload, 0 to reset``: the text plan's summary line, in words."""
-    c = plan.counts()
-    return f"{c['update']} to change, {c['upload']} to upload, {c['reset']} to reset"
 
 
 def preview_line(url: str) -> str:
@@ -180,7 +174,7 @@ def _details(change: Change, budget: int) -> str:
         used += len(line)
     dropped = len(lines) - len(kept)
     note = (
-        f"\n_Diff truncated: {dropped} more line{'s' if dropped != 1 else ''} not shown. "
+        f"\n_Diff truncated: {plural(dropped, 'more line')} not shown. "
         "The full plan is in the plan artifact (`portalctl plan --out plan.json`)._\n\n"
     )
     if room <= 0:

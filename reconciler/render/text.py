@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.render.values import fmt_value, logo_text
-from reconciler.textsafe import safe, safe_line
+from reconciler.textsafe import plural, safe, safe_line
 
 if TYPE_CHECKING:
     from reconciler.plan import Change, Plan
@@ -79,8 +79,7 @@ def render(plan: Plan, *, color: bool = False) -> str:
     if risky:
         lines.append(
             paint(
-                f"! {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}: apply "
-                "needs --allow-disruptive.",
+                f"! {plural(len(risky), 'disruptive change')}: apply needs --allow-disruptive.",
                 "danger",
             )
         )

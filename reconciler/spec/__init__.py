@@ -44,7 +44,8 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
     spec_path = Path(path)
     raw = _read(spec_path, file)
     size = spec_path.stat().st_size if len(raw) > MAX_SPEC_BYTES else None
-    chain, diagnostics = load_chain(SpecFile(spec_path, file, load_yaml(raw, file, size=size)))
+    chain, broken_chain = load_chain(SpecFile(spec_path, file, load_yaml(raw, file, size=size)))
+    diagnostics = list(broken_chain)
     loader_bad: set[tuple[str | int, ...]] = set()
     for item in chain:
         loaded = item.loaded
@@ -52,9 +53,7 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
         # API keys outside any value (comments), or anywhere if the file did not load.
         diagnostics += text_secrets(loaded.text, loaded.scalar_spans, item.file)
         loader_bad |= loaded.bad
-    if any(item.loaded.tree is None for item in chain) or any(
-        d.rule.startswith("extends-") for d in diagnostics
-    ):
+    if broken_chain or any(item.loaded.tree is None for item in chain):
         raise SpecError(sort_diagnostics(_redacted(diagnostics), file))
     tree = merge_chain(chain)
 

@@ -21,7 +21,17 @@ from pathlib import Path
 
 from reconciler.model import Diagnostic, Severity
 from reconciler.spec import files
-from reconciler.spec.yamlload import MAX_SPEC_BYTES, LoadedYaml, YMap, YNode, YScalar, load_yaml
+from reconciler.spec.textcheck import quoted
+from reconciler.spec.yamlload import (
+    MAX_SPEC_BYTES,
+    LoadedYaml,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    load_yaml,
+)
+from reconciler.spec.ytree import flow_trap_text
 
 #: Most bases a spec may stack (spec -> base -> base ...).
 MAX_DEPTH = 5
@@ -76,6 +86,15 @@ def _follow(
     def error(rule: str, message: str, hint: str) -> Diagnostic:
         return Diagnostic(rule, Severity.ERROR, node.origin, "extends", message, hint)
 
+    flow = node.flow_source if isinstance(node, YMap | YSeq) else None
+    if flow:
+        return error("yaml-flow-value", *flow_trap_text(flow))
+    if isinstance(node, YScalar) and node.value is None and node.plain and node.comment:
+        return error(
+            "yaml-comment-value",
+            f'the value is empty: "#" starts a YAML comment, so {node.comment[:40]} is not read',
+            f"quote it: {quoted(node.comment)}",
+        )
     if not isinstance(node, YScalar) or not isinstance(node.value, str) or not node.value:
         return error(
             "extends-invalid",

@@ -17,8 +17,8 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     "yaml-encoding": (
         E,
         True,
-        "the spec file is not UTF-8 text, or holds a control character or a lone surrogate "
-        "(\\ud800)",
+        "the spec file is not UTF-8 text, or holds a lone surrogate (\\ud800) or a "
+        "non-character (U+FFFE)",
     ),
     "yaml-empty": (E, True, "the spec file is empty or holds only comments"),
     "yaml-syntax": (E, True, "the file is not valid YAML (tabs, bad indentation, quoting)"),
@@ -74,6 +74,20 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
         "an API key (sk_test_/sk_live_) is written in the spec or a template",
     ),
     "schema": (E, True, "the spec does not match schemas/portal.schema.json"),
+    # extends
+    "extends-missing": (E, True, "the base named by extends does not exist or cannot be read"),
+    "extends-invalid": (
+        E,
+        True,
+        "extends is not a relative path to a spec file (absolute, a directory, not text)",
+    ),
+    "extends-outside-repository": (
+        E,
+        True,
+        "the base named by extends is outside the repository holding the spec",
+    ),
+    "extends-cycle": (E, True, "bases extend each other in a loop"),
+    "extends-too-deep": (E, True, "more than 5 bases are stacked with extends"),
     # files
     "logo-missing": (E, False, "the logo file does not exist or cannot be read"),
     "logo-outside-folder": (E, False, "the logo path is absolute or leaves the spec's folder"),

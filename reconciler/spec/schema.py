@@ -121,6 +121,26 @@ def tree_checks(tree: YMap, file: str, bad: set[Path_]) -> list[Diagnostic]:
         if isinstance(node.value, str) and SECRET_PATTERN.search(node.value):
             out.append(_secret(node.origin, dotted(path)))
         elif (
+            node.value is None
+            and node.plain
+            and node.comment
+            and len(node.comment) > 1
+            and not node.comment[1].isspace()
+            and not is_under(path, bad)
+        ):
+            # logo: #assets/logo.png is null (reset the logo!), not the path it looks like.
+            out.append(
+                Diagnostic(
+                    "yaml-comment-value",
+                    Severity.ERROR,
+                    node.origin,
+                    dotted(path),
+                    f'the value is empty: "#" starts a YAML comment, so {node.comment[:40]} is '
+                    "not read",
+                    f"quote it: {quoted(node.comment)}, or write null to mean no value",
+                )
+            )
+        elif (
             name in _TRUNCATED_BY_COMMENT
             and isinstance(node.value, str)
             and node.plain

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler.textsafe import safe_line
+
 OPEN, CLOSE = "{{", "}}"
 
 #: An unclosed placeholder as far as its variable name goes: ``{{invoice_number``.
@@ -33,7 +35,7 @@ def _snippet(text: str, start: int, end: int | None = None) -> str:
     line_end = text.find("\n", start)
     if 0 <= line_end < stop:
         stop = line_end
-    piece = text[start:stop]
+    piece = safe_line(text[start:stop])
     return piece if len(piece) <= 40 else piece[:37] + "..."
 
 

@@ -156,7 +156,7 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
             line,
             col,
             f"character {textcheck.char_name(chr(code))} is not allowed in a YAML file",
-            "remove the control character",
+            "remove it (retype the text if it was pasted)",
         )
     except yaml.MarkedYAMLError as exc:
         trap = yamltraps.explain(text, exc)

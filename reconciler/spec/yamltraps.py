@@ -87,22 +87,24 @@ def _last_multiline_quoted(text: str, before: int) -> Any:
 
 
 def _flow_value(text: str, exc: yaml.MarkedYAMLError) -> Trap | None:
-    problem = exc.problem_mark
-    if problem is None:
-        return None
+    """``key: {{x}} more`` (an error after the flow node on its line), or ``key: {{x}``
+    (a flow node never closed: the error comes later, the context names where it began)."""
     lines = text.split("\n")
-    if problem.line >= len(lines):
-        return None
-    line = lines[problem.line]
-    match = _FLOW_VALUE.match(line)
-    if match is None or match.end() - 1 > problem.column:
-        return None
-    col = match.end() - 1
-    line_start = problem.index - problem.column
-    message, hint = flow_trap_text(text, line_start + col)
-    return Trap(
-        "yaml-flow-value", problem.line + 1, col + 1, _path_at(text, problem.line), message, hint
-    )
+    for mark, flow_start in ((exc.problem_mark, False), (exc.context_mark, True)):
+        if mark is None or mark.line >= len(lines):
+            continue
+        if flow_start and not (exc.context or "").startswith("while parsing a flow"):
+            continue
+        match = _FLOW_VALUE.match(lines[mark.line])
+        if match is None:
+            continue
+        col = match.end() - 1
+        if (flow_start and col != mark.column) or (not flow_start and col > mark.column):
+            continue
+        message, hint = flow_trap_text(text, mark.index - mark.column + col)
+        path = _path_at(text, mark.line)
+        return Trap("yaml-flow-value", mark.line + 1, col + 1, path, message, hint)
+    return None
 
 
 def _path_at(text: str, line_no: int) -> str:

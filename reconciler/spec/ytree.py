@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.model import Diagnostic, Origin, Severity
 from reconciler.spec import textcheck
+from reconciler.textsafe import safe_line
 
 #: Longest unquoted number accepted, in characters. Python refuses to convert integers of
 #: more than 4300 digits, and no setting takes a number anywhere near this long.
@@ -152,7 +153,7 @@ def _surrogate_text(char: str) -> str:
 def flow_trap_text(text: str, index: int = 0) -> tuple[str, str]:
     """Message and hint for an unquoted value starting with ``{`` or ``[`` at ``index``."""
     line_end = text.find("\n", index)
-    value = text[index : len(text) if line_end < 0 else line_end].rstrip()
+    value = safe_line(text[index : len(text) if line_end < 0 else line_end].rstrip())
     shown = value if len(value) <= 60 else value[:57] + "..."
     kind = "mapping" if value.startswith("{") else "list"
     return (
@@ -257,7 +258,7 @@ class TreeBuilder:
         rest = self.text[index : len(self.text) if line_end < 0 else line_end]
         stripped = rest.lstrip(" \t")
         if stripped.startswith("#") and (not rest or rest[0] in " \t"):
-            return stripped.rstrip()
+            return safe_line(stripped.rstrip())
         return None
 
     def _check_text(self, node: ScalarNode, path: tuple[str | int, ...], value: Any) -> None:
@@ -291,12 +292,12 @@ class TreeBuilder:
 
     def _flow_trap(self, node: MappingNode, path: tuple[str | int, ...], origin: Origin) -> YNode:
         """``subject: {{invoice_number}}``: braces YAML read as a mapping of mappings."""
-        self._refuse(
-            "yaml-flow-value", origin, path, *flow_trap_text(self.text, node.start_mark.index)
-        )
+        source = self._flow_source(node) or ""
+        self._refuse("yaml-flow-value", origin, path, *flow_trap_text(source))
         return YMap(origin, node.start_mark.index, node.end_mark.index)
 
     def _flow_source(self, node: Node) -> str | None:
+        """A flow node as written: its own text if on one line, else its first line."""
         if not getattr(node, "flow_style", False):
             return None
         index, end = node.start_mark.index, node.end_mark.index

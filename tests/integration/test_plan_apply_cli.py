@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +20,8 @@ from reconciler.cli import run
 from reconciler.model import Secret, Target
 from reconciler.render import BRANDING_CACHE_NOTE
 from tests.helpers import embedded_session as ApiSession
+from tests.helpers.cli import REPO, copy_example
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC = "examples/portal.yaml"
 KEY_ENV = "ACME_PORTAL_KEY"  # the variable examples/portal.yaml's target names
 TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
@@ -33,16 +32,6 @@ EXAMPLE_TITLES = [
     "update settings branding.company_name",
     "update settings enabled",
 ]
-
-
-def copy_example(dest: Path) -> str:
-    """Copy examples/ into ``dest`` (a fresh cwd, so .portal/ lands in the tmp dir)."""
-    out = dest / "examples"
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / SPEC, out / "portal.yaml")
-    for sub in ("assets", "templates"):
-        shutil.copytree(REPO / "examples" / sub, out / sub, dirs_exist_ok=True)
-    return SPEC
 
 
 def api_requests(server: Any) -> list[dict[str, Any]]:

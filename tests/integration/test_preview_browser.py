@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +25,8 @@ from reconciler.preview.style import (
     PANEL_H,
     PANEL_W,
 )
+from tests.helpers.cli import REPO
 from tests.unit.preview.pngread import Image, hex_rgb, read_png
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +113,8 @@ def button_pixels(image: Image) -> set[tuple[int, int, int]]:
 
 def test_png_writes_every_screenshot_at_its_size(example: Path) -> None:
     assert sorted(p.name for p in example.iterdir()) == PNGS
-    sizes = {p.name: (read_png(p).width, read_png(p).height) for p in example.glob("*.png")}
+    images = {p.name: read_png(p) for p in example.glob("*.png")}
+    sizes = {name: (image.width, image.height) for name, image in images.items()}
     assert sizes["preview.png"] == (PAGE_W, PAGE_H)
     assert sizes["portal-after.png"] == sizes["portal-before.png"] == (PANEL_W, PANEL_H)
     assert sizes["email-payment_failed-after.png"] == (EMAIL_W, EMAIL_H)

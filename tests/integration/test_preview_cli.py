@@ -4,16 +4,13 @@ missing browser for --png is one clear line (exit 3). The pixels: test_preview_b
 from __future__ import annotations
 
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import run
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import REPO, copy_example
+from tests.helpers.cli import REPO, copy_example
 
 TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
 

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,8 +48,7 @@ from reconciler.planfile import load_plan, save_plan
 from tests.helpers import embedded_session as ApiSession
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan import desired, full_plan, live_state, local
+from tests.helpers.plans import desired, full_plan, live_state, local
 
 EXAMPLE_LOGO = Path(__file__).resolve().parents[2] / "examples" / "assets" / "logo.png"
 

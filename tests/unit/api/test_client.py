@@ -27,8 +27,8 @@ from reconciler.errors import (
 )
 from reconciler.model import EVENTS, SANDBOX_KEY, Secret, Target
 from tests.helpers import embedded_session as ApiSession
+from tests.helpers.api import Flaky, Sleeps, run
 from tests.imagedata import jpeg, png
-from tests.unit.api.conftest import Flaky, Sleeps, run
 
 KEY = "sk_test_clientkey1"
 URL = "http://127.0.0.1:9"  # never contacted: the transport is the wrapped sandbox

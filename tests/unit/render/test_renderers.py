@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 from reconciler.model import DesiredState, DesiredTemplate, LiveState, LiveTemplate
@@ -14,8 +13,7 @@ from reconciler.render import render_plan
 from reconciler.render.markdown import MAX_CHARS
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_plan import desired, full_plan, live_state
+from tests.helpers.plans import desired, full_plan, live_state
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 

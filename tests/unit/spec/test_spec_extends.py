@@ -368,7 +368,7 @@ def test_a_chain_deeper_than_the_limit(repo: Path) -> None:
     ("value", "message"),
     [
         (
-            "[portal.yaml]",
+            "42",
             "extends must name one base spec file; write a path relative to this spec, e.g. "
             "extends: ../portal.yaml",
         ),
@@ -394,3 +394,33 @@ def test_the_repository_root_is_found_upwards_else_the_current_folder(
     (tmp_path / "plain").mkdir()
     monkeypatch.chdir(tmp_path / "plain")
     assert repository_root(tmp_path / "plain" / "x.yaml") == (tmp_path / "plain").resolve()
+
+
+@pytest.mark.parametrize(
+    ("value", "rule", "message"),
+    [
+        (
+            "{base}",
+            "yaml-flow-value",
+            'an unquoted value starting with "{" is read as a YAML mapping, not as text; quote '
+            'the whole value: "{base}"',
+        ),
+        (
+            "#portal.yaml",
+            "yaml-comment-value",
+            'the value is empty: "#" starts a YAML comment, so #portal.yaml is not read; quote '
+            'it: "#portal.yaml"',
+        ),
+    ],
+)
+def test_yaml_traps_in_extends(repo: Path, value: str, rule: str, message: str) -> None:
+    write(repo / "over.yaml", f"version: 1\nextends: {value}\n")
+    assert errors("over.yaml") == [f"over.yaml:2:10: error: extends: {message} [{rule}]"]
+
+
+def test_every_rule_met_here_is_documented() -> None:
+    from reconciler.spec import lint_rules
+
+    documented = {rule for rule, _severity, _text in lint_rules()}
+    for rule in ("missing", "invalid", "outside-repository", "cycle", "too-deep"):
+        assert f"extends-{rule}" in documented

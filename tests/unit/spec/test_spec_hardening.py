@@ -570,3 +570,79 @@ def test_a_fifo_named_as_the_spec_is_refused_at_once(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{fifo}: it is a FIFO (named pipe), not a regular file; point at a regular file"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "col", "message"),
+    [
+        (
+            "    company_name: {{company}",
+            19,
+            'an unquoted value starting with "{" is read as a YAML mapping, not as text; '
+            'quote the whole value: "{{company}"',
+        ),
+        (
+            "    company_name: [Acme",
+            19,
+            'an unquoted value starting with "[" is read as a YAML list, not as text; quote '
+            'the whole value: "[Acme"',
+        ),
+    ],
+)
+def test_an_unclosed_brace_trap_is_explained_where_it_starts(
+    tmp_path: Path, line: str, col: int, message: str
+) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_text(
+        f"version: 1\nportal:\n  branding:\n{line}\n    primary_color: '#1662DD'\n",
+        encoding="utf-8",
+    )
+    assert errors(spec) == [
+        f"{spec}:4:{col}: error: portal.branding.company_name: {message} [yaml-flow-value]"
+    ]
+
+
+def test_a_flow_mapping_value_inside_a_flow_mapping(tmp_path: Path) -> None:
+    spec = write(tmp_path, "version: 1\nportal:\n  branding: {company_name: {{x}}}\n")
+    assert errors(spec) == [
+        f"{spec}:3:28: error: portal.branding.company_name: an unquoted value starting with "
+        '"{" is read as a YAML mapping, not as text; quote the whole value: "{{x}}" '
+        "[yaml-flow-value]"
+    ]
+
+
+def test_a_logo_path_turned_into_a_comment_does_not_reset_the_logo(tmp_path: Path) -> None:
+    spec = write(tmp_path, "version: 1\nportal:\n  branding:\n    logo: #assets/logo.png\n")
+    assert errors(spec) == [
+        f'{spec}:4:11: error: portal.branding.logo: the value is empty: "#" starts a YAML '
+        'comment, so #assets/logo.png is not read; quote it: "#assets/logo.png", or write null '
+        "to mean no value [yaml-comment-value]"
+    ]
+    # A real comment after an empty logo still means "reset to the default logo".
+    spec = write(tmp_path, "version: 1\nportal:\n  branding:\n    logo: # the default one\n")
+    state, _ = load_spec(spec)
+    assert repr(state.logo) == "RESET"
+
+
+def test_the_new_rules_are_documented() -> None:
+    from reconciler.spec import lint_rules
+
+    documented = {rule: severity for rule, severity, _text in lint_rules()}
+    for rule in (
+        "control-character",
+        "template-syntax",
+        "yaml-unclosed-quote",
+        "yaml-comment-value",
+        "yaml-flow-value",
+        "logo-dimensions",
+    ):
+        assert documented[rule] == "error"
+
+
+def test_a_non_character_is_named_not_echoed(tmp_path: Path) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_bytes(b"version: 1\nportal:\n  branding:\n    company_name: A\xef\xbf\xbe\n")
+    assert errors(spec) == [
+        f"{spec}:4:20: error: character U+FFFE is not allowed in a YAML file; remove it "
+        "(retype the text if it was pasted) [yaml-encoding]"
+    ]

@@ -117,7 +117,14 @@ def test_first_of_duplicate_keys_is_kept_and_loading_goes_on() -> None:
             "p.yaml:2:1: error: invalid YAML: found character '\\t' that "
             "cannot start any token; indent with spaces, not tabs",
         ),
-        ("a: [1\n", "p.yaml:2:1: error: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        (
+            "a: [1\n",
+            'p.yaml:1:4: error: a: an unquoted value starting with "[" is read as a YAML list',
+        ),
+        (
+            "a:\n  - [1\n",
+            "p.yaml:3:1: error: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
         ("? [a]\n: 1\n", "p.yaml:1:3: error: a key must be a plain name, not a list or mapping"),
         ("a: \x07\n", "p.yaml:1:4: error: the file contains U+0007 BEL, a control character"),
     ],
