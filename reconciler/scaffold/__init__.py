@@ -26,6 +26,8 @@ STARTER_FILES: tuple[tuple[str, str], ...] = (
     ("portal.yaml", "portal.yaml"),
     ("templates/invoice_created.html", "templates/invoice_created.html"),
     ("templates/payment_failed.html", "templates/payment_failed.html"),
+    ("templates/invoice_created.es.html", "templates/invoice_created.es.html"),
+    ("templates/payment_failed.es.html", "templates/payment_failed.es.html"),
     (".github/workflows/portal-plan.yml", "workflows/portal-plan.yml"),
     (".github/workflows/portal-apply.yml", "workflows/portal-apply.yml"),
     (".github/workflows/portal-drift.yml", "workflows/portal-drift.yml"),

@@ -553,7 +553,7 @@ def test_apply_workflow_stopped_part_way_fails_with_exit_5_then_converges(
         in apply.stderr
     )
     assert "portalctl: NOT applied:\n" in apply.stderr
-    assert "apply stopped after 1 of 4 changes" in apply.stderr
+    assert "apply stopped after 1 of 6 changes" in apply.stderr
     assert (
         sandbox_server.key
         not in apply.stdout.replace(f"::add-mask::{sandbox_server.key}", "") + apply.stderr
