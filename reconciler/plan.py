@@ -330,27 +330,42 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
                     )
                 )
             continue
-        if not isinstance(want, DesiredTemplate):
-            continue
-        new_body = normalise_text(want.body)
-        old_body = normalise_text(have.body)
-        if want.subject == have.subject and new_body == old_body:
-            continue
-        tofile = want.body_file.path if want.body_file is not None else f"{event} (inline body)"
-        out.append(
-            Change(
-                resource,
-                Action.UPDATE,
-                Stage.TEMPLATES,
-                None,
-                before,
-                {"subject": want.subject},
-                origin=origin,
-                body_diff=text_diff(old_body, new_body, fromfile=f"live {resource}", tofile=tofile)
-                or None,
+        if isinstance(want, DesiredTemplate):
+            out.extend(
+                _content_change(resource, want, (have.subject, have.body), before, origin, event)
             )
-        )
     return out
+
+
+def _content_change(
+    resource: str,
+    want: DesiredTemplate | DesiredTranslation,
+    have: tuple[str, str] | None,
+    before: Any,
+    origin: Origin | None,
+    inline_name: str,
+) -> list[Change]:
+    """The update of one email (a template or a translation) when its subject or body
+    differs from ``have`` (live subject and body; None: the portal has none yet)."""
+    new_body = normalise_text(want.body)
+    old_body = "" if have is None else normalise_text(have[1])
+    if have is not None and want.subject == have[0] and new_body == old_body:
+        return []
+    tofile = want.body_file.path if want.body_file is not None else f"{inline_name} (inline body)"
+    fromfile = f"live {resource}" if have is not None else f"{resource} (none yet)"
+    diff = text_diff(old_body, new_body, fromfile=fromfile, tofile=tofile)
+    return [
+        Change(
+            resource,
+            Action.UPDATE,
+            Stage.TEMPLATES,
+            None,
+            before,
+            {"subject": want.subject},
+            origin=origin,
+            body_diff=diff or None,
+        )
+    ]
 
 
 def _translation_changes(desired: DesiredState, live: LiveState) -> list[Change]:
@@ -383,27 +398,7 @@ def _translation_changes(desired: DesiredState, live: LiveState) -> list[Change]
                         )
                     )
                 continue
-            if not isinstance(want, DesiredTranslation):
-                continue
-            new_body = normalise_text(want.body)
-            old_body = "" if have is None else normalise_text(have.body)
-            if have is not None and want.subject == have.subject and new_body == old_body:
-                continue
-            tofile = (
-                want.body_file.path if want.body_file is not None else f"{resource} (inline body)"
-            )
-            fromfile = f"live {resource}" if have is not None else f"{resource} (none yet)"
-            out.append(
-                Change(
-                    resource,
-                    Action.UPDATE,
-                    Stage.TEMPLATES,
-                    None,
-                    before,
-                    {"subject": want.subject},
-                    origin=origin,
-                    body_diff=text_diff(old_body, new_body, fromfile=fromfile, tofile=tofile)
-                    or None,
-                )
-            )
+            if isinstance(want, DesiredTranslation):
+                live_email = None if have is None else (have.subject, have.body)
+                out.extend(_content_change(resource, want, live_email, before, origin, resource))
     return out
