@@ -12,6 +12,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.api.client import PortalClient
+from reconciler.api.pool import CONNECTIONS_PER_PORTAL, PooledTransport
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.transports import SandboxTransport
 from reconciler.errors import UsageError
@@ -29,7 +30,8 @@ class ApiSession:
 
     One ``httpx.AsyncClient`` per base URL, shared by every portal on it; the embedded
     sandbox (``Target.url is None``) is served in-process per SQLite file. ``transport``
-    replaces the network for every client (a test seam).
+    replaces the network for every client (a test seam). ``parallelism``: portals served at
+    once, which sizes each pool (two connections per portal, all kept alive).
     """
 
     def __init__(
@@ -38,8 +40,10 @@ class ApiSession:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        parallelism: int = 8,
     ) -> None:
         self.timeout = timeout
+        self.max_connections = CONNECTIONS_PER_PORTAL * max(1, parallelism)
         self.retry = retry or RetryPolicy()
         self._transport = transport
         self._clients: dict[str, httpx.AsyncClient] = {}
@@ -82,7 +86,10 @@ class ApiSession:
         else:
             pool_key = check_url(target.url, insecure=target.insecure)
             if pool_key not in self._clients:
-                self._clients[pool_key] = self._new_client(pool_key, self._transport)
+                transport = self._transport or PooledTransport(
+                    pool_key, max_connections=self.max_connections
+                )
+                self._clients[pool_key] = self._new_client(pool_key, transport)
         return PortalClient(self, target, self._clients[pool_key])
 
     def _new_client(
