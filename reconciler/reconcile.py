@@ -304,7 +304,7 @@ async def plan_fleet(
     from reconciler.fleet import run_fleet
 
     seen = targets if targets is not None else {}
-    async with ApiSession() as session:
+    async with ApiSession(parallelism=parallelism) as session:
 
         async def job(spec: Path) -> Planned:
             desired, diagnostics = load(spec)
@@ -372,7 +372,7 @@ async def apply_fleet(
 
     check_distinct_portals(items)
     by_source = {item.source: item for item in items}
-    async with ApiSession() as session:
+    async with ApiSession(parallelism=parallelism) as session:
 
         async def job(source: Path) -> ApplyResult:
             item = by_source[source]
