@@ -100,3 +100,13 @@ def machine() -> str:
     """One line describing where the figures were taken."""
     cores = os.cpu_count()
     return f"Python {sys.version.split()[0]}, {cores} cores, {sys.platform}"
+
+
+def install_kind() -> str:
+    """How the measured portalctl is installed: figures from an editable install include
+    recompiling the package on every run when PYTHONDONTWRITEBYTECODE is set."""
+    from importlib.metadata import distribution
+
+    direct = distribution("portal-reconciler").read_text("direct_url.json") or ""
+    editable = '"editable": true' in direct.replace("'", '"')
+    return "EDITABLE install: figures include recompiling" if editable else "non-editable install"
