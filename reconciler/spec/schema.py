@@ -76,6 +76,14 @@ def schema_text() -> str:
     return resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
+@functools.cache
+def schema_sha256() -> str:
+    """Identifies the schema text the generated ``fastschema`` module must match."""
+    import hashlib
+
+    return hashlib.sha256(schema_text().encode("utf-8")).hexdigest()
+
+
 def load_schema() -> dict[str, Any]:
     """The spec's JSON Schema (Draft 2020-12) as a fresh dict."""
     schema: dict[str, Any] = json.loads(schema_text())
@@ -90,12 +98,17 @@ def redact(text: str) -> str:
 def schema_diagnostics(tree: YMap, file: str) -> tuple[list[Diagnostic], set[Path_]]:
     """Validate ``tree`` against the schema. Returns the diagnostics and the set of paths
     whose values are invalid (later steps skip them and everything below them)."""
+    from reconciler.spec import fastschema
+
+    document = to_python(tree)
+    if fastschema.SCHEMA_SHA256 == schema_sha256() and fastschema.is_valid(document):
+        return [], set()  # certainly valid: jsonschema (~40 ms to import) has nothing to say
     from jsonschema import Draft202012Validator, FormatChecker
 
     validator = Draft202012Validator(load_schema(), format_checker=FormatChecker())
     found: dict[tuple[str, str, Origin], Diagnostic] = {}
     bad: set[Path_] = set()
-    for error in validator.iter_errors(to_python(tree)):
+    for error in validator.iter_errors(document):
         for diag, path in _explain(error, tree, file):
             if diag is not None:
                 found.setdefault((diag.path, diag.message, diag.origin), diag)
