@@ -101,7 +101,7 @@ def schema_diagnostics(tree: YMap, file: str) -> tuple[list[Diagnostic], set[Pat
     from reconciler.spec import fastschema
 
     document = to_python(tree)
-    if fastschema.SCHEMA_SHA256 == schema_sha256() and fastschema.is_valid(document):
+    if schema_sha256() == fastschema.SCHEMA_SHA256 and fastschema.is_valid(document):
         return [], set()  # certainly valid: jsonschema (~40 ms to import) has nothing to say
     from jsonschema import Draft202012Validator, FormatChecker
 
