@@ -8,7 +8,6 @@ changes (and the caller asked for that), else 0.
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import sys
 import time
@@ -138,6 +137,8 @@ async def run_fleet(
     """
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
+    import asyncio  # here, not at the top: validate uses expand_specs and no event loop
+
     gate = asyncio.Semaphore(parallelism)
     outcomes: list[Outcome[R]] = [Outcome(spec=s) for s in specs]
 
