@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -28,6 +27,20 @@ COMMANDS: dict[str, str] = {
     "export": "reconciler.cli.reconcile:export",
     "init": "reconciler.cli.init:init",
     "sandbox": "reconciler.cli.sandbox:sandbox",
+}
+
+#: command name -> its one-line summary, so ``portalctl --help`` lists the commands without
+#: importing their modules (tests/unit/test_cold_imports.py keeps these equal to the
+#: commands' own help). A command missing here is imported to read its help.
+SUMMARIES: dict[str, str] = {
+    "validate": "Check portal.yaml files offline: YAML, schema, files they name, and lint rules.",
+    "plan": "Show what apply would change on the portal (reads only; never writes).",
+    "apply": "Make the portal match SPEC, or apply a saved PLAN.json exactly.",
+    "drift": "Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.",
+    "export": "Write the live portal as portal.yaml (+ templates, logo): export then plan = no "
+    "changes.",
+    "init": "Write a starter portal.yaml, its templates and GitHub workflows into DIRECTORY.",
+    "sandbox": "The sandbox portal: the portal API served from a local SQLite file.",
 }
 
 _state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
@@ -50,6 +63,21 @@ class LazyGroup(click.Group):
             raise
         command: click.Command = getattr(module, attr)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, from ``SUMMARIES`` where it can (no command import)."""
+        from importlib.util import find_spec
+
+        rows: list[tuple[str, click.Command]] = []
+        for name in COMMANDS:
+            if name in SUMMARIES and find_spec(COMMANDS[name].split(":")[0]) is not None:
+                rows.append((name, click.Command(name, help=SUMMARIES[name])))
+            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -104,6 +132,12 @@ def report(err: ReconcilerError) -> None:
     click.echo(redact_text(f"portalctl: error: {err}"), err=True)
 
 
+def _traceback() -> str:
+    import traceback  # ~20 ms (linecache, tokenize): only for --debug
+
+    return traceback.format_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script. Returns (and exits with) the exit code."""
     code = run(argv)
@@ -133,7 +167,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INVALID
     except ReconcilerError as err:
         if _state["debug"]:
-            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+            click.echo(redact_text(_traceback()), err=True, nl=False)
         report(err)
         return err.exit_code
     except KeyboardInterrupt:
@@ -141,7 +175,7 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _state["debug"]:
-            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+            click.echo(redact_text(_traceback()), err=True, nl=False)
         else:
             click.echo(
                 redact_text(
