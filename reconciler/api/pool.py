@@ -31,10 +31,6 @@ import httpx
 #: httpx's default seconds an idle connection is kept.
 KEEPALIVE_EXPIRY = 5.0
 
-#: Connections per portal in flight: a plan reads settings and the template list at once.
-CONNECTIONS_PER_PORTAL = 2
-
-
 @functools.cache
 def supported() -> bool:
     """True when the installed httpcore has the pool structure ``PortalPool`` rewrites."""

@@ -12,7 +12,6 @@ import httpx
 
 from reconciler import __version__
 from reconciler.api.client import PortalClient
-from reconciler.api.pool import CONNECTIONS_PER_PORTAL, PooledTransport
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.transports import SandboxTransport
 from reconciler.errors import UsageError
@@ -43,7 +42,8 @@ class ApiSession:
         parallelism: int = 8,
     ) -> None:
         self.timeout = timeout
-        self.max_connections = CONNECTIONS_PER_PORTAL * max(1, parallelism)
+        #: two connections per portal in flight (a plan's two GETs go out together)
+        self.max_connections = 2 * max(1, parallelism)
         self.retry = retry or RetryPolicy()
         self._transport = transport
         self._clients: dict[str, httpx.AsyncClient] = {}
@@ -86,6 +86,8 @@ class ApiSession:
         else:
             pool_key = check_url(target.url, insecure=target.insecure)
             if pool_key not in self._clients:
+                from reconciler.api.pool import PooledTransport  # httpcore: network only
+
                 transport = self._transport or PooledTransport(
                     pool_key, max_connections=self.max_connections
                 )
