@@ -95,9 +95,7 @@ def test_validate_of_an_invalid_spec_asks_jsonschema_to_explain(tmp_path: Path) 
     assert sorted({"asyncio", "httpx", "starlette"} & modules) == []
 
 
-def test_plan_on_the_embedded_sandbox_opens_no_network_pool(
-    tmp_path: Path, example: Path
-) -> None:
+def test_plan_on_the_embedded_sandbox_opens_no_network_pool(tmp_path: Path, example: Path) -> None:
     code, modules = imported(tmp_path, "plan", str(example))
     assert code == 0
     assert "reconciler.sandbox" in modules  # it did plan, in-process
