@@ -31,6 +31,7 @@ import httpx
 #: httpx's default seconds an idle connection is kept.
 KEEPALIVE_EXPIRY = 5.0
 
+
 @functools.cache
 def supported() -> bool:
     """True when the installed httpcore has the pool structure ``PortalPool`` rewrites."""
