@@ -42,6 +42,8 @@ class Stats:
     median: float
     runs: int
     peak_rss_mib: float
+    #: mean CPU seconds (user + system): steadier than wall time on a shared machine
+    cpu: float
 
     def ms(self) -> str:
         return f"{self.mean * 1000:.0f} ms ± {self.stdev * 1000:.0f}"
@@ -96,6 +98,7 @@ def stats(runs: Sequence[Run]) -> Stats:
         median=statistics.median(samples),
         runs=len(samples),
         peak_rss_mib=max(r.peak_rss_mib for r in runs),
+        cpu=statistics.fmean(r.cpu for r in runs),
     )
 
 

@@ -11,8 +11,10 @@ pool that polls every idle socket), plus wall time and this process's CPU time. 
     python benchmarks/pool.py [--portals 1000] [--latency-ms 20] [--parallelism 8 32 64]
                               [--write-readme]
 
-A fixed pool opens at most 2 x P connections (two GETs per portal in flight) and re-queues
-nothing; the script exits 1 if it does not, so it can guard against a regression (e.g. an
+A fixed pool re-queues nothing and opens about 2 x P connections (two GETs per portal in
+flight; a few more when the server closes a connection idle past its keep-alive timeout,
+5 s for uvicorn, as happens on a loaded machine). The script exits 1 on any re-queue, any
+failed read or more than 4 x P connections, so it guards against a regression (e.g. an
 httpcore upgrade that changes the pool's internals).
 """
 
@@ -171,7 +173,7 @@ def main() -> None:
     bad = [
         r
         for r in rows
-        if r.pool == "portalctl" and (r.requeued or r.failed or r.opened > 2 * r.parallelism)
+        if r.pool == "portalctl" and (r.requeued or r.failed or r.opened > 4 * r.parallelism)
     ]
     if bad:
         print(f"benchmarks: pool regression: {bad}", file=sys.stderr)
