@@ -15,7 +15,6 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from importlib import resources
 from typing import Any
 
 from reconciler.model import Diagnostic, Origin, Severity
@@ -73,6 +72,8 @@ _PATTERN_MESSAGES = {
 @functools.cache
 def schema_text() -> str:
     """The JSON text of ``portal.schema.json``, read from the installed package data."""
+    from importlib import resources  # ~4 ms (tempfile, shutil...): a valid spec never needs it
+
     return resources.files("reconciler").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
@@ -80,8 +81,11 @@ def schema_text() -> str:
 def schema_sha256() -> str:
     """Identifies the schema text the generated ``fastschema`` module must match."""
     import hashlib
+    from pathlib import Path
 
-    return hashlib.sha256(schema_text().encode("utf-8")).hexdigest()
+    beside = Path(__file__).resolve().parent.parent / SCHEMA_RESOURCE  # a normal install
+    text = beside.read_text(encoding="utf-8") if beside.is_file() else schema_text()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_schema() -> dict[str, Any]:
