@@ -32,10 +32,12 @@ from reconciler.errors import (
     ReconcilerError,
     StalePlanError,
     UsageError,
+    WriteOutcomeUnknown,
 )
 from reconciler.logs import get_logger
 from reconciler.model import DesiredLogo, DesiredTemplate, LiveState
 from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
+from reconciler.textsafe import plural
 
 if TYPE_CHECKING:
     from reconciler.api import PortalClient
@@ -67,6 +69,8 @@ class ApplyResult:
 
     plan: Plan
     written: list[WriteStep] = field(default_factory=list)
+    #: The portal's unique URL as read back after the writes (seed, Step 1), if enabled.
+    portal_url: str | None = None
 
     @property
     def applied(self) -> list[Change]:
@@ -80,8 +84,7 @@ class ApplyResult:
             counts[change.action] += 1
         return (
             f"Apply complete: {counts[Action.UPDATE]} changed, {counts[Action.UPLOAD]} "
-            f"uploaded, {counts[Action.RESET]} reset ({len(self.written)} "
-            f"write{'s' if len(self.written) != 1 else ''})."
+            f"uploaded, {counts[Action.RESET]} reset ({plural(len(self.written), 'write')})."
         )
 
 
@@ -104,8 +107,7 @@ def refuse_disruptive(plan: Plan) -> None:
         return
     names = "; ".join(f"{c.title} ({c.reason})" for c in risky)
     raise UsageError(
-        f"refusing to apply {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}: "
-        f"{names}",
+        f"refusing to apply {plural(len(risky), 'disruptive change')}: {names}",
         hint="review them, then run apply again with --allow-disruptive (alias --force)",
     )
 
@@ -242,18 +244,16 @@ async def apply_plan(
             hint="another writer may have changed it, or the API altered a value; run "
             "`portalctl plan` to see the difference",
         )
+    url = after.settings.get("portal_url")
+    result.portal_url = url if isinstance(url, str) and url else None
     log.info("apply.verified", writes=len(result.written))
     return result
-
-
-#: How the API client says a write's answer was lost and its effect is unknown.
-_UNKNOWN_OUTCOME = "may or may not have been applied"
 
 
 def _say_nothing_written(exc: ReconcilerError) -> None:
     """Add "nothing was written" to the message of a failure at the first write, unless the
     failure itself says that write may have been applied (a lost answer)."""
-    if _UNKNOWN_OUTCOME in exc.message:
+    if isinstance(exc, WriteOutcomeUnknown):
         exc.message = f"{exc.message}; no other change was written"
     else:
         exc.message = f"{exc.message}; nothing was written"

@@ -12,12 +12,11 @@ exactly, because the portal shows it exactly.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-_HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+from reconciler.model import HEX_COLOUR, normalise_newlines
 
 
 class _Missing:
@@ -56,14 +55,12 @@ class FieldDiff:
         return ".".join(self.path)
 
 
-def normalise_text(text: str) -> str:
-    """Line endings to LF (CRLF and lone CR); nothing else changes."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+normalise_text = normalise_newlines
 
 
 def normalise_value(value: Any) -> Any:
     """Recursively lowercase hex colours; lists and mappings become plain list/dict."""
-    if isinstance(value, str) and _HEX_COLOUR.match(value):
+    if isinstance(value, str) and HEX_COLOUR.match(value):
         return value.lower()
     if isinstance(value, Mapping):
         return {str(k): normalise_value(v) for k, v in value.items()}

@@ -10,14 +10,18 @@ and reaches the user as exit 1 with a traceback only under ``--debug``::
     │   ├── StalePlanError               exit 4   a saved plan's ETag or file hash moved
     │   └── PreconditionFailed           exit 4   HTTP 412 (also an ApiError)
     ├── PartialApplyError                exit 5   apply stopped part way
-    ├── FleetError                       exit 1/3/4/5/6  several portals failed (worst code wins)
-    ├── InternalError                    exit 1   a bug met on one portal of a fleet
     └── ApiError                         exit 1   the portal API answered with an error
-        ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection
+        ├── ApiUnreachable               exit 6   DNS, connect, TLS, timeout, dropped connection,
+        │   │                                     a 5xx that persisted, an answer over its deadline
+        │   └── WriteOutcomeUnknown      exit 6   a write's answer lost: applied or not, unknown
+        ├── MalformedAnswer              exit 6   an answer too big, too deep or off the contract
         ├── ApiAuthError                 exit 6   401 / 403
         ├── ApiRejected                  exit 3   422 / 400: the server refused a value
         ├── PreconditionFailed           exit 4   412 (see above)
         └── RateLimited                  exit 6   429 after the retry budget ran out
+
+``InternalError`` (exit 1) is NOT a ``ReconcilerError``: it wraps a bug met on one portal of
+a run, so the other portals finish while the bug is still reported as a bug.
 
 Subclasses carry structured fields and build their message from them, so a message always
 says what happened, where, and what to do. No message ever contains an API key: callers
@@ -128,29 +132,23 @@ class PartialApplyError(ReconcilerError):
         )
 
 
-class FleetError(ReconcilerError):
-    """Some portals of a fleet run failed; the others completed. Worst exit code wins."""
+class InternalError(Exception):
+    """A bug (an unexpected exception) met while working on one portal of a run.
 
-    def __init__(self, failures: Sequence[tuple[str, ReconcilerError]], total: int) -> None:
-        self.failures = tuple(failures)
-        self.total = total
-        self.exit_code = max((err.exit_code for _, err in self.failures), default=ExitCode.ERROR)
-        names = ", ".join(name for name, _ in self.failures)
-        super().__init__(f"{len(self.failures)} of {total} portals failed: {names}")
+    Not a ``ReconcilerError``: it is no user mistake. Wrapping it lets the other portals
+    finish; the message still says it is a bug, and ``original`` keeps the exception for the
+    debug log."""
 
-
-class InternalError(ReconcilerError):
-    """A bug (an unexpected exception) met while working on one portal of a fleet.
-
-    Wrapping it lets the other portals finish; the message still says it is a bug, and
-    ``original`` keeps the exception for the debug log."""
+    exit_code: int = ExitCode.ERROR
 
     def __init__(self, original: BaseException) -> None:
         self.original = original
-        super().__init__(
-            f"internal error: {type(original).__name__}: {original}",
-            hint="run with --log-level debug for a traceback, and please report it",
-        )
+        self.message = f"internal error: {type(original).__name__}: {original}"
+        self.hint = "run with --log-level debug for a traceback, and please report it"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}"
 
 
 class ApiError(ReconcilerError):
@@ -180,6 +178,39 @@ class ApiUnreachable(ApiError):
     """The API could not be reached or the connection failed before an answer."""
 
     exit_code = ExitCode.UNREACHABLE
+
+
+class WriteOutcomeUnknown(ApiUnreachable):
+    """The answer to a write was lost and a re-read could not tell whether it was applied.
+
+    ``request`` names the write (``PATCH /v1/portal/settings``). Callers test the type, never
+    the message, to say "no OTHER change was written" instead of "nothing was written"."""
+
+    def __init__(self, message: str, *, request: str, hint: str | None = None) -> None:
+        self.request = request
+        super().__init__(message, hint=hint)
+
+
+class MalformedAnswer(ApiError):
+    """The API answered 2xx with something the client refuses to use: over the size cap, nested
+    too deeply, not JSON, or not the contract's shape. ``request`` names the request
+    (``GET /v1/portal/settings``), ``field`` the offending field when there is one."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: str,
+        field: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.request = request
+        self.field = field
+        super().__init__(message, status=status, request_id=request_id, hint=hint)
 
 
 class ApiAuthError(ApiError):

@@ -34,6 +34,15 @@ _OTHER_FORMATS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+#: Sides a logo may declare, in pixels: the header shows it at about 200x50, so anything
+#: past this is a mistake or a decompression bomb, and anything under it is invisible.
+LOGO_MAX_SIDE = 4096
+LOGO_MIN_SIDE = 8
+
+#: The size the help article recommends (Step 2).
+RECOMMENDED_LOGO = "200x50 px"
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     """What the header says: ``content_type`` is ``image/png`` or ``image/jpeg``."""
@@ -42,6 +51,16 @@ class ImageInfo:
     width: int
     height: int
     has_alpha: bool
+
+
+def dimension_problem(info: ImageInfo) -> str | None:
+    """Why the declared size is not a usable logo (whatever its aspect ratio), or None."""
+    largest, smallest = max(info.width, info.height), min(info.width, info.height)
+    if largest > LOGO_MAX_SIDE:
+        return f"a logo may be at most {LOGO_MAX_SIDE} px a side"
+    if smallest < LOGO_MIN_SIDE:
+        return f"a logo must be at least {LOGO_MIN_SIDE} px a side"
+    return None
 
 
 class NotAnImage(ValueError):

@@ -19,34 +19,71 @@ from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 _SECRETS: set[str] = set()
+_SECRET_RE: re.Pattern[str] | None = None
 #: Level below which the proxy drops lines without touching structlog; None = not
 #: configured (then everything goes to structlog, whose defaults tests rely on).
 _threshold: int | None = None
 REDACTED = "**********"
 LEVELS = ("debug", "info", "warning", "error")
 
+_SEP = r"(?:_|-|%5[Ff]|%2[Dd])"
+#: THE pattern of an API key (``sk_test_…`` / ``sk_live_…``) for the whole project: masking
+#: here, the spec's "no key in the spec" rule, the sandbox's key check. Also matches the key
+#: written with ``-`` for ``_`` or URL-encoded (``sk%5Flive%5F…``), in any letter case;
+#: group ``prefix`` is the part that may be shown, the rest is the secret.
+API_KEY_PATTERN = re.compile(
+    rf"(?P<prefix>(?i:sk{_SEP}(?:test|live){_SEP}))(?P<secret>[A-Za-z0-9][^\s/?#&'\"]*)"
+)
+
+
+#: A key's secret part is masked on its own only from this length: a short one (the public
+#: ``sk_test_sandbox``) would mask ordinary words. Real keys are far longer; shorter ones are
+#: still masked wherever their ``sk_live_`` prefix is, by ``mask_keys``.
+MIN_SECRET_ALONE = 12
+
 
 def register_secret(value: str) -> None:
-    """Never let ``value`` appear in a log line (short values are ignored: too noisy)."""
-    if len(value) >= 6:
-        _SECRETS.add(value)
+    """Never let ``value`` appear in a log line or an error message.
+
+    For a key, the secret part (after ``sk_live_``) is what is masked, so it is caught alone
+    too, and in the forms a server may echo it: URL-encoded (any case of the hex digits,
+    any of its characters encoded), with ``-`` for ``_``. Any other value (a malformed key)
+    is masked whole, in the same spellings, from 6 characters."""
+    global _SECRET_RE
+    match = API_KEY_PATTERN.fullmatch(value)
+    secret = match.group("secret") if match else value
+    if len(secret) < (MIN_SECRET_ALONE if match else 6) or secret in _SECRETS:
+        return
+    _SECRETS.add(secret)
+    alternatives = sorted((_spellings(s) for s in _SECRETS), key=len, reverse=True)
+    _SECRET_RE = re.compile("|".join(alternatives))
 
 
-#: Anything shaped like an API key (sk_test_… / sk_live_…) inside text we show.
-_KEY_SHAPE = re.compile(r"sk_(?:test|live)_[A-Za-z0-9][^\s/?#&'\"]*")
+def _spellings(secret: str) -> str:
+    """A regex matching ``secret`` verbatim, with any character %-encoded, ``-``/``_`` swapped."""
+    parts = []
+    for char in secret:
+        codes = {char} | ({"-", "_"} if char in "-_" else set())
+        options = []
+        for option in sorted(codes):
+            hexa = f"{ord(option):02X}" if ord(option) < 0x80 else None
+            encoded = f"|%(?i:{hexa})" if hexa else ""
+            options.append(f"{re.escape(option)}{encoded}")
+        parts.append(f"(?:{'|'.join(options)})")
+    return "".join(parts)
 
 
 def mask_keys(text: str) -> str:
     """``text`` with every key-shaped run replaced: ``sk_live_**********``."""
-    return _KEY_SHAPE.sub(lambda m: m.group(0)[:8] + REDACTED, text)
+    return API_KEY_PATTERN.sub(lambda m: m.group("prefix") + REDACTED, text)
 
 
 def redact_text(text: str) -> str:
-    """Registered secrets and anything shaped like a key, masked (logs and error lines)."""
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return mask_keys(text) if "sk_" in text else text
+    """Registered secrets (in every spelling) and anything shaped like a key, masked; used
+    for every log line and every error line."""
+    if _SECRET_RE is not None:
+        text = _SECRET_RE.sub(REDACTED, text)
+    return mask_keys(text)
 
 
 def _redact(value: Any) -> Any:

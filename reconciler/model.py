@@ -13,6 +13,7 @@ must be the portal's default".
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,32 @@ TEMPLATE_VARIABLES: frozenset[str] = frozenset(
         "cancellation_date",
     }
 )
+
+#: ``#RRGGBB``: the one pattern of a hex colour (the schema says the same to editors).
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+#: The key the embedded sandbox (and ``sandbox serve`` without ``--api-key``) accepts.
+#: Public by design: it only ever opens a local sandbox portal.
+SANDBOX_KEY = "sk_test_sandbox"
+
+
+def normalise_newlines(text: str) -> str:
+    """LF line endings (CRLF and lone CR become LF): how bodies are stored and compared."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- resource names: how plans, saved ETags and progress lines name what is written ----------
+
+#: The settings singleton (enabled, branding, permissions).
+SETTINGS_RESOURCE = "settings"
+#: The logo; it lives inside the settings resource (its writes move the settings ETag).
+LOGO_RESOURCE = "settings/logo"
+
+
+def template_resource(event: str) -> str:
+    """``templates/<event>``: one notification template."""
+    return f"templates/{event}"
+
 
 #: Logo limits from the seed (Step 2) and the API contract.
 LOGO_MAX_BYTES = 512 * 1024
@@ -180,6 +207,8 @@ class Target:
     insecure: bool = False
     #: NAME of the environment variable the key came from (for messages), if any.
     api_key_env: str | None = None
+    #: The embedded sandbox, reached because no URL was set anywhere (not chosen on purpose).
+    implicit: bool = False
 
     @property
     def is_sandbox(self) -> bool:
@@ -253,6 +282,9 @@ class DesiredState:
     templates: Mapping[str, DesiredTemplate | ResetToDefault] = field(default_factory=dict)
     target: TargetSpec | None = None
     origins: Mapping[str, Origin] = field(default_factory=dict)
+    #: The spec files this state was merged from: the spec first, then the base it
+    #: ``extends``, then that base's base... (just ``(spec_path,)`` without ``extends``).
+    sources: tuple[Path, ...] = ()
 
     @property
     def files(self) -> dict[str, str]:
@@ -295,7 +327,7 @@ class LiveState:
 
     def etags(self) -> dict[str, str]:
         """resource name -> ETag, as recorded in a saved plan."""
-        out = {"settings": self.settings_etag}
+        out = {SETTINGS_RESOURCE: self.settings_etag}
         for event, tpl in sorted(self.templates.items()):
-            out[f"templates/{event}"] = tpl.etag
+            out[template_resource(event)] = tpl.etag
         return out

@@ -1,9 +1,8 @@
 """Desired + live -> ``Plan``: the ordered list of ``Change``s that would make the portal match.
 
 Modelled on octoDNS's Plan/Change: every change holds both sides, the plan sorts, counts and
-serialises itself, and knows which of its changes are disruptive. ``Plan.to_dict()`` is the one
-source for the JSON output, the plan file and its checksum (files are read and written by
-``reconciler.reconcile.save_plan`` / ``load_plan``).
+serialises itself, and knows which of its changes are disruptive. Its JSON form (plan files, the
+JSON output) is ``reconciler.planfile.plan_to_dict``.
 
 Ownership: only what ``DesiredState`` names is compared. Read-only live fields (portal_url,
 updated_at, logo url/width/height/...) are never compared.
@@ -15,33 +14,26 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
 from reconciler.diff import MISSING, diff_tree, normalise_text, text_diff
-from reconciler.errors import ApiError, UsageError
 from reconciler.model import (
+    LOGO_RESOURCE,
     RESET,
+    SETTINGS_RESOURCE,
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    Diagnostic,
     LiveState,
-    LocalFile,
     Origin,
-    ResetToDefault,
-    TargetSpec,
+    template_resource,
 )
+from reconciler.textsafe import safe_line
 
-#: Version of the plan file / JSON format written by ``Plan.to_dict()``.
-PLAN_FORMAT_VERSION = 1
-
-SETTINGS = "settings"
-LOGO = "settings/logo"
-
-
-def template_resource(event: str) -> str:
-    return f"templates/{event}"
+SETTINGS = SETTINGS_RESOURCE
+LOGO = LOGO_RESOURCE
 
 
 class Stage(enum.IntEnum):
@@ -168,7 +160,7 @@ class Plan:
 
     ``desired`` is the spec as loaded (so apply needs no second read of portal.yaml);
     ``etags`` the ETag of every resource read; ``files`` the sha256 of every local file the
-    spec uses. Serialise with ``to_dict()`` (never hand-build the JSON elsewhere).
+    spec uses. Serialise with ``planfile.plan_to_dict`` (never hand-build the JSON elsewhere).
     """
 
     target: str
@@ -177,6 +169,9 @@ class Plan:
     changes: tuple[Change, ...]
     etags: Mapping[str, str]
     desired: DesiredState
+    #: What validate said of the spec (warnings, notices): shown beside the plan, kept in
+    #: plan files so ``show`` prints what ``plan`` printed.
+    diagnostics: tuple[Diagnostic, ...] = ()
     created_at: str = field(
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat()
     )
@@ -210,32 +205,13 @@ class Plan:
 
     def summary_line(self) -> str:
         if not self.changes:
-            return f"No changes. The portal matches {_basename(self.spec)}."
+            return f"No changes. The portal matches {safe_line(_basename(self.spec))}."
+        return f"Plan: {self.counts_text()}."
+
+    def counts_text(self) -> str:
+        """``3 to change, 1 to upload, 0 to reset``: how every renderer counts a plan."""
         c = self.counts()
-        return f"Plan: {c['update']} to change, {c['upload']} to upload, {c['reset']} to reset."
-
-    def to_dict(self) -> dict[str, Any]:
-        """The plan as JSON data: the one source for ``--format json``, plan files, checksum."""
-        body: dict[str, Any] = {
-            "format_version": PLAN_FORMAT_VERSION,
-            "portalctl_version": self.version,
-            "created_at": self.created_at,
-            "target": {"description": self.target, "url": self.target_url},
-            "spec": self.spec,
-            "has_changes": self.has_changes,
-            "summary": {**self.counts(), "disruptive": len(self.disruptive)},
-            "changes": [c.to_dict() for c in self.changes],
-            "etags": dict(sorted(self.etags.items())),
-            "files": dict(sorted(self.files.items())),
-            "desired": desired_to_dict(self.desired),
-        }
-        body["checksum"] = _checksum(body)
-        return body
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan") -> Plan:
-        """Rebuild a plan; raises UsageError on a wrong format version or checksum."""
-        return _plan_from_dict(data, source=source)
+        return f"{c['update']} to change, {c['upload']} to upload, {c['reset']} to reset"
 
 
 def _basename(path: str) -> str:
@@ -252,6 +228,7 @@ def compute_plan(
     target: str,
     target_url: str | None = None,
     created_at: str | None = None,
+    diagnostics: tuple[Diagnostic, ...] = (),
 ) -> Plan:
     """Compare ``desired`` with ``live`` and return the plan (changes in execution order)."""
     changes: list[Change] = []
@@ -267,6 +244,7 @@ def compute_plan(
         changes=tuple(changes),
         etags=live.etags(),
         desired=desired,
+        diagnostics=diagnostics,
         **extra,
     )
 
@@ -327,13 +305,10 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     out: list[Change] = []
     for event in sorted(desired.templates):
         want = desired.templates[event]
-        have = live.templates.get(event)
+        # Every event is present: the API layer refuses a template list that lacks one
+        # (api/shapes.py), so a plan never has to guess what a missing template means.
+        have = live.templates[event]
         resource = template_resource(event)
-        if have is None:
-            raise ApiError(
-                f"the portal did not return the template {resource!r}",
-                hint="the API should list every notification event; check the API version",
-            )
         origin = _origin(desired, f"portal.notifications.{event}")
         before = {"subject": have.subject, "is_default": have.is_default}
         if want is RESET:
@@ -371,136 +346,3 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
             )
         )
     return out
-
-
-# --- plan files: (de)serialisation -----------------------------------------------------------
-#
-# The logo is NOT embedded: the plan records its path (relative to the spec) and sha256, and
-# apply re-reads the file and refuses the plan if the hash moved. Template bodies ARE embedded
-# (they are small and are what the reviewer saw in the diff); their files' hashes are checked
-# too, so a plan never applies content that differs from the repository it was made from.
-
-
-def _checksum(body: Mapping[str, Any]) -> str:
-    import hashlib
-    import json
-
-    data = {k: v for k, v in body.items() if k != "checksum"}
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _file_to_dict(local: LocalFile) -> dict[str, Any]:
-    return {"path": local.path, "sha256": local.sha256, "size": local.size}
-
-
-def _file_from_dict(data: Mapping[str, Any], spec_dir: Path) -> LocalFile:
-    path = str(data["path"])
-    return LocalFile(path, spec_dir / path, str(data["sha256"]), int(data["size"]))
-
-
-def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
-    """The desired state as JSON data (logo/template: absent = unmanaged, "default" = reset)."""
-    out: dict[str, Any] = {
-        "target": None
-        if desired.target is None
-        else {"api_url": desired.target.api_url, "api_key_env": desired.target.api_key_env},
-        "settings": _plain(desired.settings),
-        "templates": {},
-    }
-    if isinstance(desired.logo, ResetToDefault):
-        out["logo"] = "default"
-    elif isinstance(desired.logo, DesiredLogo):
-        out["logo"] = {
-            **_file_to_dict(desired.logo.file),
-            "content_type": desired.logo.content_type,
-            "width": desired.logo.width,
-            "height": desired.logo.height,
-        }
-    for event in sorted(desired.templates):
-        tpl = desired.templates[event]
-        if isinstance(tpl, DesiredTemplate):
-            out["templates"][event] = {
-                "subject": tpl.subject,
-                "body": tpl.body,
-                "body_file": None if tpl.body_file is None else _file_to_dict(tpl.body_file),
-            }
-        else:
-            out["templates"][event] = "default"
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
-    spec_path = Path(spec)
-    spec_dir = spec_path.parent
-    target = data.get("target")
-    logo_data = data.get("logo")
-    logo: DesiredLogo | ResetToDefault | None = None
-    if logo_data == "default":
-        logo = RESET
-    elif isinstance(logo_data, Mapping):
-        logo = DesiredLogo(
-            _file_from_dict(logo_data, spec_dir),
-            str(logo_data["content_type"]),
-            logo_data.get("width"),
-            logo_data.get("height"),
-        )
-    templates: dict[str, DesiredTemplate | ResetToDefault] = {}
-    for event, tpl in dict(data.get("templates") or {}).items():
-        if tpl == "default":
-            templates[event] = RESET
-            continue
-        body_file = tpl.get("body_file")
-        templates[event] = DesiredTemplate(
-            event,
-            str(tpl["subject"]),
-            str(tpl["body"]),
-            None if body_file is None else _file_from_dict(body_file, spec_dir),
-        )
-    return DesiredState(
-        spec_path=spec_path,
-        settings=dict(data.get("settings") or {}),
-        logo=logo,
-        templates=templates,
-        target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
-    )
-
-
-def _plan_from_dict(data: Mapping[str, Any], *, source: str) -> Plan:
-    if not isinstance(data, Mapping) or "format_version" not in data:
-        raise UsageError(f"{source}: not a portalctl plan file (no format_version)")
-    version = data["format_version"]
-    if version != PLAN_FORMAT_VERSION:
-        raise UsageError(
-            f"{source}: plan format_version {version!r} is not supported by portalctl "
-            f"{__version__} (it reads version {PLAN_FORMAT_VERSION})",
-            hint="make the plan again with this portalctl version",
-        )
-    if data.get("checksum") != _checksum(data):
-        raise UsageError(
-            f"{source}: the plan file was modified or is corrupt (checksum mismatch)",
-            hint="plan files must not be edited; make the plan again with `portalctl plan --out`",
-        )
-    try:
-        spec = str(data["spec"])
-        target = data["target"]
-        return Plan(
-            target=str(target["description"]),
-            target_url=target.get("url"),
-            spec=spec,
-            changes=tuple(Change.from_dict(c) for c in data["changes"]),
-            etags=dict(data["etags"]),
-            desired=desired_from_dict(data["desired"], spec),
-            created_at=str(data["created_at"]),
-            version=str(data["portalctl_version"]),
-        )
-    except KeyError as exc:
-        raise UsageError(f"{source}: not a valid portalctl plan file (no {exc} field)") from exc
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise UsageError(f"{source}: not a valid portalctl plan file ({exc})") from exc

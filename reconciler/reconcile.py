@@ -1,43 +1,88 @@
-"""The core functions behind ``plan``, ``apply``, ``drift`` and ``export``.
+"""The one orchestrator: sources -> plan -> refuse -> apply -> exit code, over N >= 1 portals.
 
-The CLI parses flags, calls these, renders and maps results to exit codes; everything that
-talks to the portal runs here, inside one ``ApiSession`` per call. ``plan_spec``, ``apply``
-and ``export`` handle ONE portal; ``plan_fleet`` and ``apply_fleet`` run them for many
-portals at once (``reconciler.fleet``), sharing ONE ``ApiSession`` (one pool per API host).
+One portal is a fleet of one. Whatever the user typed (a file, several, a folder, a glob,
+saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` turns those into
+one ``PortalRun`` each, ``apply_runs`` applies the ones with changes, and ``exit_code`` says
+how the whole run ended. Every refusal is decided here, once:
+
+- a disruptive change without ``allow_disruptive``: ``refuse_disruptive`` (apply.py, also
+  re-checked by ``apply_plan`` itself);
+- two runs writing one portal: ``check_distinct_portals``;
+- a saved plan for another target: ``check_plan_target``;
+- a stale plan (an ETag or a file hash moved): ``apply.check_etags`` / ``apply.check_files``.
+
+The CLI hands in the ``ApiSession`` (it alone knows how to reach the embedded sandbox) and a
+``on_done`` callback for progress; nothing here prints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import hashlib
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.errors import UsageError
+from reconciler.errors import ExitCode, InternalError, ReconcilerError, UsageError
 from reconciler.logs import get_logger
-from reconciler.model import Diagnostic, LiveState, Secret, Target, TargetSpec
+from reconciler.model import Diagnostic, Secret, Target, TargetSpec
 
 if TYPE_CHECKING:
     from reconciler.api import ApiSession
     from reconciler.apply import ApplyResult, WriteStep
-    from reconciler.fleet import FleetResult, Progress
-    from reconciler.model import DesiredState
+    from reconciler.model import DesiredState, LiveState
     from reconciler.plan import Plan
 
 log = get_logger(__name__)
 
+T = TypeVar("T")
+SPEC_SUFFIXES = (".yaml", ".yml")
+DEFAULT_SPEC = "portal.yaml"
 
-@dataclass
-class Planned:
-    """A plan and what it was made from (the live state is reused by apply SPEC)."""
 
-    plan: Plan
-    live: LiveState
-    target: Target
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+# --- the record of one portal's run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalRun:
+    """Everything one portal's run produced, in the order it is learnt.
+
+    ``source`` is the spec or saved plan it came from; ``target`` is None while unresolved
+    (e.g. an invalid spec); ``live`` is None for a saved plan (apply re-reads it); ``error``
+    is an expected failure (``ReconcilerError``) or a bug met on this portal only
+    (``InternalError``); ``applied`` is set once apply wrote and verified.
+    """
+
+    source: Path
+    target: Target | None = None
+    desired: DesiredState | None = None
+    live: LiveState | None = None
+    plan: Plan | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    error: ReconcilerError | InternalError | None = None
+    applied: ApplyResult | None = None
+
+    @property
+    def state(self) -> str:
+        """``failed``, ``applied`` (apply wrote changes), ``changes`` or ``in-sync``."""
+        if self.error is not None:
+            return "failed"
+        if self.plan is not None and self.plan.has_changes:
+            return "applied" if self.applied is not None else "changes"
+        return "in-sync"
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan is not None and self.plan.has_changes
+
+    def failed(self, error: ReconcilerError | InternalError) -> PortalRun:
+        return replace(self, error=error)
+
+
+# --- where the portals are -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -47,19 +92,185 @@ class Connection:
     api_url: str | None = None
     insecure: bool = False
     env: Mapping[str, str] | None = None
+    #: False for commands that must not silently use the embedded sandbox in CI
+    #: (apply, drift, export): ``targets.refuse_implicit_sandbox_in_ci``.
+    implicit_sandbox_in_ci: bool = True
 
     def resolve(self, spec_target: TargetSpec | None = None) -> Target:
         """The target: --api-url > the spec's target > PORTAL_API_URL > embedded sandbox."""
-        from reconciler.targets import resolve_target
+        from reconciler.targets import refuse_implicit_sandbox_in_ci, resolve_target
 
-        return resolve_target(
-            spec_target=spec_target,
-            api_url=self.api_url,
-            insecure=self.insecure,
-            # os.environ itself, not a copy: a fleet resolves once per portal, and copying
-            # an environment holding one key per portal made resolving quadratic.
-            env=os.environ if self.env is None else self.env,
+        # os.environ itself, not a copy: a fleet resolves once per portal, and copying an
+        # environment holding one key per portal made resolving quadratic.
+        env = os.environ if self.env is None else self.env
+        target = resolve_target(
+            spec_target=spec_target, api_url=self.api_url, insecure=self.insecure, env=env
         )
+        if not self.implicit_sandbox_in_ci:
+            refuse_implicit_sandbox_in_ci(target, env)
+        return target
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``--shard K/N``: this run takes the sources whose stable shard number is K."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        k, sep, n = text.partition("/")
+        if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+            raise UsageError(
+                f"--shard {text!r}: expected K/N, e.g. --shard 1/4",
+                hint="K is this runner's shard (1..N), N the number of shards",
+            )
+        index, count = int(k), int(n)
+        if count < 1 or not 1 <= index <= count:
+            raise UsageError(
+                f"--shard {text}: K must be between 1 and N (N at least 1)",
+                hint="with N shards, run --shard 1/N, 2/N ... N/N once each",
+            )
+        return cls(index, count)
+
+    def takes(self, path: Path) -> bool:
+        """Stable in the path alone: adding or removing a spec never moves the others."""
+        return shard_of(path, self.count) == self.index
+
+
+def shard_of(path: Path, count: int) -> int:
+    """The shard (1..count) of ``path``, from the SHA-256 of its normalised relative path."""
+    text = os.path.normpath(path)
+    if os.path.isabs(text):
+        with contextlib.suppress(ValueError):  # another drive (Windows)
+            text = os.path.relpath(text)
+    key = PurePosixPath(*Path(text).parts).as_posix()
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % count + 1
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a command was given, expanded once: spec files, or saved plan files."""
+
+    paths: tuple[Path, ...]
+    saved_plans: bool = False
+    #: Paths found by expanding a folder or a pattern (not named one by one).
+    found: frozenset[Path] = field(default_factory=frozenset)
+
+
+def expand_sources(
+    args: Sequence[str], *, plans: bool = False, shard: Shard | None = None
+) -> Sources:
+    """Expand file, folder and glob arguments into the files to work on (the one expander).
+
+    No argument means ``./portal.yaml``. A folder stands for its ``*.yaml``/``*.yml`` files
+    (sorted, not recursive: bases live in subfolders or elsewhere), or, with ``plans``, for the
+    ``*.plan.json`` files ``plan --out DIR`` wrote. Duplicates are dropped, order kept. Plans
+    and specs cannot be mixed. A name that matches nothing is a UsageError.
+    """
+    from reconciler.planfile import PLAN_SUFFIX, looks_like_plan_file
+
+    out: dict[Path, None] = {}
+    seen: set[Path] = set()
+    found: set[Path] = set()
+
+    def add(path: Path, *, expanded: bool) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out[path] = None
+            if expanded:
+                found.add(path)
+
+    for arg in args or (DEFAULT_SPEC,):
+        path = Path(arg)
+        if path.is_dir():
+            saved = sorted(p for p in path.glob(f"*{PLAN_SUFFIX}") if p.is_file()) if plans else []
+            specs = sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+            if not saved and not specs:
+                what = ".yaml, .yml or .plan.json" if plans else ".yaml or .yml"
+                raise UsageError(f"{arg}: no {what} files in this directory")
+            for p in saved or specs:
+                add(p, expanded=True)
+        elif path.exists():
+            add(path, expanded=False)
+        elif glob.has_magic(arg):
+            matches = sorted(glob.glob(arg))
+            if not matches:
+                raise UsageError(f"{arg}: no file matches this pattern")
+            for m in matches:
+                add(Path(m), expanded=True)
+        elif not args:
+            raise UsageError(
+                f"{DEFAULT_SPEC}: no such file",
+                hint="name your spec (`portalctl plan path/to/portal.yaml`), or create one "
+                "with `portalctl init`",
+            )
+        else:
+            raise UsageError(f"{arg}: no such file", hint="check the path to your portal.yaml")
+    paths = list(out)
+    kinds = {looks_like_plan_file(p) for p in paths} if plans else {False}
+    if len(kinds) > 1:
+        given = [str(p) for p in paths if looks_like_plan_file(p)]
+        raise UsageError(
+            f"apply was given both plan files ({', '.join(given[:3])}"
+            f"{', ...' if len(given) > 3 else ''}) and specs",
+            hint="apply either saved plans (`portalctl apply plans/`) or specs, not both at once",
+        )
+    if shard is not None:
+        paths = [p for p in paths if shard.takes(p)]
+    return Sources(tuple(paths), saved_plans=kinds == {True}, found=frozenset(found))
+
+
+# --- running many portals at once ----------------------------------------------------------------
+
+
+async def for_each(
+    runs: Sequence[PortalRun],
+    job: Callable[[PortalRun], Awaitable[PortalRun]],
+    *,
+    parallelism: int,
+    on_done: Callable[[PortalRun], None] | None,
+) -> list[PortalRun]:
+    """``job(run)`` for every run, at most ``parallelism`` at once, results in input order.
+
+    ``job`` raises ReconcilerError for expected failures; anything else is a bug met on that
+    portal only: it becomes the run's ``InternalError`` (traceback in the debug log), so one
+    bad spec or one unexpected answer never stops the other portals.
+    """
+    import asyncio
+    import traceback
+
+    if parallelism < 1:
+        raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
+    gate = asyncio.Semaphore(parallelism)
+    results: list[PortalRun] = list(runs)
+
+    async def one(index: int) -> None:
+        run = results[index]
+        async with gate:
+            try:
+                results[index] = await job(run)
+            except ReconcilerError as err:
+                results[index] = run.failed(err)
+            except Exception as exc:
+                results[index] = run.failed(InternalError(exc))
+                log.debug(
+                    "fleet.internal_error",
+                    spec=str(run.source),
+                    traceback="".join(traceback.format_exception(exc)),
+                )
+        if on_done is not None:
+            on_done(results[index])
+
+    async with asyncio.TaskGroup() as group:
+        for index in range(len(results)):
+            group.create_task(one(index))
+    return results
+
+
+# --- plan ----------------------------------------------------------------------------------------
 
 
 def load(spec: Path) -> tuple[DesiredState, list[Diagnostic]]:
@@ -69,25 +280,71 @@ def load(spec: Path) -> tuple[DesiredState, list[Diagnostic]]:
     return load_spec(spec)
 
 
-async def plan_spec(
-    desired: DesiredState,
-    target: Target,
+async def plan_runs(
+    sources: Sources,
+    conn: Connection,
+    api: ApiSession,
     *,
-    diagnostics: list[Diagnostic] | None = None,
-    session: ApiSession | None = None,
-) -> Planned:
-    """Read the portal (GETs only) and compare it with ``desired``.
+    parallelism: int = 8,
+    on_done: Callable[[PortalRun], None] | None = None,
+) -> list[PortalRun]:
+    """One run per source: load the spec, resolve its target, read the portal (GETs only)
+    and plan. A saved plan is loaded and checked against the current target instead (apply
+    re-reads the portal). A failure is that run's ``error``; the others go on."""
 
-    ``session``: share one ``ApiSession`` (connection pools) across many portals, e.g. a
-    fleet run; by default a session is opened and closed for this call.
-    """
+    async def job(run: PortalRun) -> PortalRun:
+        if sources.saved_plans:
+            return load_saved_plan(run.source, conn)
+        try:
+            desired, diagnostics = load(run.source)
+        except ReconcilerError as err:
+            return run.failed(err)
+        run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
+        try:
+            target = conn.resolve(desired.target)
+        except ReconcilerError as err:
+            return run.failed(err)
+        run = replace(run, target=target)
+        try:
+            return await plan_one(run, target, desired, api)
+        except ReconcilerError as err:
+            return run.failed(err)
+
+    runs = [PortalRun(source=path) for path in sources.paths]
+    return await for_each(runs, job, parallelism=parallelism, on_done=on_done)
+
+
+async def plan_one(
+    run: PortalRun, target: Target, desired: DesiredState, api: ApiSession
+) -> PortalRun:
+    """``run`` with the live state read from ``target`` and its plan against ``desired``."""
     from reconciler.plan import compute_plan
 
-    async with _session(session) as api:
-        live = await api.client(target).read_state()
-    plan = compute_plan(desired, live, target=target.describe(), target_url=target.url)
+    live = await api.client(target).read_state()
+    plan = compute_plan(
+        desired,
+        live,
+        target=target.describe(),
+        target_url=target.url,
+        diagnostics=run.diagnostics,
+    )
     log.info("plan.computed", changes=len(plan.changes), spec=plan.spec, target=plan.target)
-    return Planned(plan, live, target, list(diagnostics or []))
+    return replace(run, live=live, plan=plan)
+
+
+def load_saved_plan(path: Path, conn: Connection) -> PortalRun:
+    """A saved plan file as a run, with the portal it must be applied to (UsageError when
+    the current target is another portal than the one it was made for)."""
+    from reconciler.planfile import load_plan
+
+    plan = load_plan(path)
+    target = conn.resolve(plan.desired.target)
+    run = PortalRun(source=path, target=target, desired=plan.desired, plan=plan)
+    try:
+        check_plan_target(plan, target)
+    except ReconcilerError as err:
+        return run.failed(err)
+    return run
 
 
 def check_plan_target(plan: Plan, target: Target) -> None:
@@ -107,287 +364,110 @@ def check_plan_target(plan: Plan, target: Target) -> None:
         )
 
 
-async def apply(
-    plan: Plan,
-    target: Target,
-    *,
-    allow_disruptive: bool = False,
-    live: LiveState | None = None,
-    on_write: Callable[[WriteStep], None] | None = None,
-    session: ApiSession | None = None,
-) -> ApplyResult:
-    """Apply ``plan`` to ``target`` (see ``reconciler.apply.apply_plan`` for the rules)."""
-    from reconciler.apply import apply_plan
-
-    async with _session(session) as api:
-        return await apply_plan(
-            plan,
-            api.client(target),
-            allow_disruptive=allow_disruptive,
-            live=live,
-            on_write=on_write,
-        )
+# --- refusals ------------------------------------------------------------------------------------
 
 
-async def export(
-    target: Target, out_dir: Path, *, force: bool = False, session: ApiSession | None = None
-) -> list[Path]:
-    """Write the live portal as ``out_dir/portal.yaml`` (+ templates, logo); return the files."""
-    from reconciler.export import export_portal
+def refuse(runs: Sequence[PortalRun], *, allow_disruptive: bool) -> list[PortalRun]:
+    """Runs with changes that may be applied; a disruptive one (without ``allow_disruptive``)
+    becomes a failed run. Two runs that would write one portal refuse the whole apply."""
+    from reconciler.apply import refuse_disruptive
 
-    async with _session(session) as api:
-        return await export_portal(api.client(target), out_dir, force=force)
-
-
-@asynccontextmanager
-async def _session(shared: ApiSession | None) -> AsyncIterator[ApiSession]:
-    """The caller's session (left open), or a new one closed on exit."""
-    if shared is not None:
-        yield shared
-        return
-    from reconciler.api import ApiSession
-
-    async with ApiSession() as session:
-        yield session
+    out: list[PortalRun] = []
+    for run in runs:
+        if run.error is None and run.plan is not None and not allow_disruptive:
+            try:
+                refuse_disruptive(run.plan)
+            except ReconcilerError as err:
+                run = run.failed(err)
+        out.append(run)
+    check_distinct_portals([r for r in out if r.error is None and r.has_changes])
+    return out
 
 
-# --- plan files -------------------------------------------------------------------------------
+def portal_identity(target: Target) -> tuple[str, Secret]:
+    """What makes two targets the same portal: where (URL or sandbox file) and the key."""
+    where = target.url or f"sandbox:{Path(target.sandbox_db or '').resolve()}"
+    return (where.rstrip("/"), target.api_key)
 
 
-def save_plan(plan: Plan, path: Path) -> None:
-    """Write the plan file (JSON of ``Plan.to_dict()``), atomically."""
-    import json
-    import os
-
-    text = json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write the plan file: {exc.strerror}") from exc
-
-
-def load_plan(path: Path) -> Plan:
-    """Read and check a plan file written by ``save_plan``."""
-    import json
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise UsageError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the plan file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not a portalctl plan file (invalid JSON: {exc})") from exc
-    from reconciler.plan import Plan
-
-    return Plan.from_dict(data, source=str(path))
-
-
-def looks_like_plan_file(path: Path) -> bool:
-    """True when ``path`` holds a JSON plan (as opposed to a portal.yaml spec)."""
-    import json
-
-    try:
-        head = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    if not head.lstrip().startswith("{"):
-        return False
-    try:
-        data = json.loads(head)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and "format_version" in data and "desired" in data
-
-
-# --- fleets: many portals in one run ----------------------------------------------------------
-
-#: Suffix of the plan files ``plan SPEC... --out DIR`` writes (``<spec stem>.plan.json``).
-PLAN_SUFFIX = ".plan.json"
-
-
-def single_spec(args: Sequence[str]) -> Path | None:
-    """The one spec named by ``args`` when it is a single plain path (not a directory or a
-    pattern): the commands then keep their one-portal behaviour exactly. None otherwise."""
-    if not args:
-        return Path("portal.yaml")
-    if len(args) != 1:
-        return None
-    path = Path(args[0])
-    if path.is_dir() or (glob.has_magic(args[0]) and not path.exists()):
-        return None
-    return path
-
-
-def expand_apply_sources(args: Sequence[str]) -> tuple[list[Path], bool]:
-    """What ``apply`` was given: (files, True) for saved plans, (files, False) for specs.
-
-    A directory holding ``*.plan.json`` files (as ``plan --out DIR`` writes) stands for
-    those plans; any other argument is expanded like a spec (``fleet.expand_specs``). Plans
-    and specs cannot be mixed in one run.
-    """
-    from reconciler.fleet import expand_specs
-
-    files: list[Path] = []
-    for arg in args:
-        path = Path(arg)
-        plans = sorted(path.glob(f"*{PLAN_SUFFIX}")) if path.is_dir() else []
-        files.extend(p for p in plans if p.is_file())
-        if not plans:
-            files.extend(expand_specs([arg]))
-    unique = list(dict.fromkeys(files))
-    kinds = {looks_like_plan_file(p) for p in unique}
-    if len(kinds) > 1:
-        plans_given = [str(p) for p in unique if looks_like_plan_file(p)]
-        raise UsageError(
-            f"apply was given both plan files ({', '.join(plans_given[:3])}"
-            f"{', ...' if len(plans_given) > 3 else ''}) and specs",
-            hint="apply either saved plans (`portalctl apply plans/`) or specs, not both at once",
-        )
-    return unique, kinds == {True}
-
-
-def plan_file_names(specs: Sequence[Path]) -> dict[Path, str]:
-    """``<spec stem>.plan.json`` per spec; stems shared by several specs (``a/portal.yaml``,
-    ``b/portal.yaml``, or ``x/A.yaml`` and ``y/a.yaml`` on a case-insensitive file system)
-    are told apart by their folders (``a-portal.plan.json``).
-
-    Every name is unique (compared case-insensitively, as some file systems do): when two
-    specs would still share one (``a.yaml`` and ``a.yml``), UsageError (exit 3) names both,
-    so no plan file silently overwrites another and no portal is left out of ``apply DIR``.
-    """
-    stems: dict[str, list[Path]] = {}
-    for spec in specs:
-        stems.setdefault(spec.stem.casefold(), []).append(spec)
-    names: dict[Path, str] = {}
-    for group in stems.values():
-        if len(group) == 1:
-            names[group[0]] = group[0].stem + PLAN_SUFFIX
-            continue
-        resolved = [p.resolve() for p in group]
-        common = Path(os.path.commonpath([str(p.parent) for p in resolved]))
-        for spec, full in zip(group, resolved, strict=True):
-            rel = full.relative_to(common).with_suffix("")
-            names[spec] = "-".join(rel.parts) + PLAN_SUFFIX
-    owners: dict[str, Path] = {}
-    for spec in specs:
-        name = names[spec]
-        first = owners.setdefault(name.casefold(), spec)
-        if first != spec:
-            raise UsageError(
-                f"{first} and {spec} would both be saved as the plan file {name}, and one "
-                "would overwrite the other",
-                hint="rename one of the specs, or plan them with separate --out folders",
-            )
-    return names
-
-
-async def plan_fleet(
-    specs: Sequence[Path],
-    conn: Connection,
-    *,
-    parallelism: int = 8,
-    progress: Progress | None = None,
-    targets: dict[Path, Target] | None = None,
-) -> FleetResult[Planned]:
-    """Load, resolve and plan every spec, at most ``parallelism`` at once, over ONE session.
-
-    A portal's failure (invalid spec, missing key, API error) is its outcome's ``error``;
-    the others go on. ``targets`` (if given) receives each spec's resolved target, so a
-    failed portal can still be named with where it points.
-    """
-    from reconciler.api import ApiSession
-    from reconciler.fleet import run_fleet
-
-    seen = targets if targets is not None else {}
-    async with ApiSession(parallelism=parallelism) as session:
-
-        async def job(spec: Path) -> Planned:
-            desired, diagnostics = load(spec)
-            target = conn.resolve(desired.target)
-            seen[spec] = target
-            return await plan_spec(desired, target, diagnostics=diagnostics, session=session)
-
-        return await run_fleet(specs, job, parallelism=parallelism, progress=progress)
-
-
-@dataclass(frozen=True)
-class ApplyItem:
-    """One portal to apply in a fleet: ``live`` is the state its plan was just made from
-    (apply SPEC), or None for a saved plan (re-read; every ETag must be unchanged)."""
-
-    source: Path
-    plan: Plan
-    target: Target
-    live: LiveState | None = None
-
-
-def load_saved_plan(path: Path, conn: Connection) -> ApplyItem:
-    """A saved plan file and the portal it must be applied to (UsageError when the
-    current target is another portal than the one it was made for)."""
-    the_plan = load_plan(path)
-    target = conn.resolve(the_plan.desired.target)
-    check_plan_target(the_plan, target)
-    return ApplyItem(path, the_plan, target)
-
-
-def check_distinct_portals(items: Sequence[ApplyItem]) -> None:
-    """UsageError when two items would write to the same portal (same URL or sandbox file
+def check_distinct_portals(runs: Sequence[PortalRun]) -> None:
+    """UsageError when two runs would write to the same portal (same URL or sandbox file
     and same key): their writes would fight, and the second would undo the first."""
     owner: dict[tuple[str, Secret], Path] = {}
-    for item in items:
-        where = item.target.url or f"sandbox:{Path(item.target.sandbox_db or '').resolve()}"
-        key = (where.rstrip("/"), item.target.api_key)
+    for run in runs:
+        if run.target is None:
+            continue
+        key = portal_identity(run.target)
         other = owner.get(key)
-        if other is not None and other != item.source:
+        if other is not None and other != run.source:
             raise UsageError(
-                f"{other} and {item.source} both target the same portal "
-                f"({item.target.describe()}, same API key); applying both would make their "
+                f"{other} and {run.source} both target the same portal "
+                f"({run.target.describe()}, same API key); applying both would make their "
                 "writes fight",
                 hint="give each spec its own target.api_key_env, or apply them one at a time",
             )
-        owner[key] = item.source
+        owner[key] = run.source
 
 
-async def apply_fleet(
-    items: Sequence[ApplyItem],
+# --- apply ---------------------------------------------------------------------------------------
+
+
+async def apply_runs(
+    runs: Sequence[PortalRun],
+    api: ApiSession,
     *,
     allow_disruptive: bool = False,
     parallelism: int = 8,
-    progress: Progress | None = None,
-    on_write: Callable[[Path, WriteStep], None] | None = None,
-) -> FleetResult[ApplyResult]:
-    """Apply every item's plan, at most ``parallelism`` at once, over ONE session.
+    on_write: Callable[[PortalRun, WriteStep], None] | None = None,
+    on_done: Callable[[PortalRun], None] | None = None,
+) -> list[PortalRun]:
+    """Apply every run that has changes and no error; the others come back as they were.
 
-    Each portal is applied exactly as ``apply`` does for one (ordered conditional writes,
-    then a verification read); a failure stops that portal only. ``on_write(source, step)``
-    is called after every successful write.
+    Each portal gets ordered conditional writes then a verification read
+    (``apply.apply_plan``); a failure stops that portal only. ``on_write(run, step)`` is
+    called after every successful write.
     """
-    from reconciler.api import ApiSession
-    from reconciler.fleet import run_fleet
+    from reconciler.apply import apply_plan
 
-    check_distinct_portals(items)
-    by_source = {item.source: item for item in items}
-    async with ApiSession(parallelism=parallelism) as session:
+    async def job(run: PortalRun) -> PortalRun:
+        if run.error is not None or run.plan is None or run.target is None:
+            return run
+        if not run.has_changes and run.live is not None:
+            return run
+        plan, target = run.plan, run.target
 
-        async def job(source: Path) -> ApplyResult:
-            item = by_source[source]
+        def wrote(step: WriteStep) -> None:
+            if on_write is not None:
+                on_write(run, step)
 
-            def wrote(step: WriteStep) -> None:
-                if on_write is not None:
-                    on_write(source, step)
+        result = await apply_plan(
+            plan,
+            api.client(target),
+            allow_disruptive=allow_disruptive,
+            live=run.live,
+            on_write=wrote,
+        )
+        return replace(run, applied=result)
 
-            return await apply(
-                item.plan,
-                item.target,
-                allow_disruptive=allow_disruptive,
-                live=item.live,
-                on_write=wrote,
-                session=session,
-            )
+    return await for_each(runs, job, parallelism=parallelism, on_done=on_done)
 
-        return await run_fleet(list(by_source), job, parallelism=parallelism, progress=progress)
+
+# --- the outcome ---------------------------------------------------------------------------------
+
+
+def exit_code(runs: Sequence[PortalRun], *, changes: bool = False) -> int:
+    """The worst failure's exit code, else 2 when ``changes`` and a portal has changes not
+    applied, else 0."""
+    codes = [run.error.exit_code for run in runs if run.error is not None]
+    if codes:
+        return max(codes)
+    if changes and any(run.state == "changes" for run in runs):
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+async def export(api: ApiSession, target: Target, out_dir: Path, *, force: bool) -> list[Path]:
+    """Write the live portal as ``out_dir/portal.yaml`` (+ templates, logo); return the files."""
+    from reconciler.export import export_portal
+
+    return await export_portal(api.client(target), out_dir, force=force)

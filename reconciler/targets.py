@@ -2,6 +2,13 @@
 
 No network code here (no httpx): resolution only decides the URL, finds the key by the
 NAME of its environment variable, and checks the URL is safe to send a key to.
+
+The embedded sandbox is one per project, found the way git finds ``.git``: the nearest
+existing ``.portal/`` in this folder or a parent, else the repository root, else here. On it
+each ``target.api_key_env`` NAME is its own portal (as each key is on a real API), and no
+real key is ever sent to it. In CI (``CI`` or ``GITHUB_ACTIONS`` set), falling back to it
+silently is refused where it would mislead (apply, drift, export): choose it explicitly
+with ``PORTAL_API_URL=sandbox`` (or ``--api-url sandbox``).
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from urllib.parse import urlsplit
 
 from reconciler.errors import UsageError
 from reconciler.logs import mask_keys, register_secret
-from reconciler.model import Secret, Target, TargetSpec
+from reconciler.model import SANDBOX_KEY, Secret, Target, TargetSpec
 
 URL_ENV = "PORTAL_API_URL"
 KEY_ENV = "PORTAL_API_KEY"
 SANDBOX_DB_ENV = "PORTAL_SANDBOX_DB"
 DEFAULT_SANDBOX_DB = Path(".portal/sandbox.db")
+#: ``PORTAL_API_URL`` / ``--api-url`` value that chooses the embedded sandbox on purpose.
+SANDBOX_URL = "sandbox"
+CI_ENVS = ("CI", "GITHUB_ACTIONS")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
@@ -66,12 +76,60 @@ def check_url(url: str, *, insecure: bool = False) -> str:
         )
     if parts.query or parts.fragment:
         raise UsageError(f"the API URL {shown!r} must not have a query or fragment")
+    if parts.path.rstrip("/").lower().endswith("/v1"):
+        base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')[:-3]}"
+        raise UsageError(
+            f"the API URL {shown!r} ends with /v1, but portalctl adds /v1/... itself",
+            hint=f"use the base URL without the version: {mask_keys(base)}",
+        )
     if parts.scheme == "http" and not insecure and not is_loopback(hostname):
         raise UsageError(
             f"refusing to send the API key over plain http:// to {hostname}",
             hint="use https://, or pass --insecure if you really mean it",
         )
     return url.strip().rstrip("/")
+
+
+def find_sandbox_db(start: Path | None = None) -> Path:
+    """The project's sandbox database: the nearest existing ``.portal/`` from ``start`` up,
+    else the repository root's (the folder holding ``.git``), else ``start``'s. Shown
+    relative to the working folder when inside it, absolute otherwise."""
+    here = Path.cwd() if start is None else start
+    here_abs = here.resolve()
+    chain = [here_abs, *here_abs.parents]
+    found = next((d for d in chain if (d / ".portal").is_dir()), None)
+    if found is None:
+        found = next((d for d in chain if (d / ".git").exists()), here_abs)
+    db = found / DEFAULT_SANDBOX_DB
+    try:
+        return db.relative_to(here_abs)
+    except ValueError:
+        return db
+
+
+def in_ci(env: Mapping[str, str]) -> bool:
+    """True on a CI runner (``CI`` or ``GITHUB_ACTIONS`` set to anything but false/0)."""
+    return any(env.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_ENVS)
+
+
+def refuse_implicit_sandbox_in_ci(target: Target, env: Mapping[str, str]) -> None:
+    """UsageError when a CI job would silently fall back to the embedded sandbox: an apply
+    there "succeeds" against a throwaway database, a drift job files false drift."""
+    if target.implicit and in_ci(env):
+        raise UsageError(
+            f"{URL_ENV} is not set, and in CI portalctl does not fall back to the embedded "
+            "sandbox (a throwaway local database, not your portal)",
+            hint=f"set {URL_ENV} and {KEY_ENV} from the workflow's secrets, or "
+            f"{URL_ENV}={SANDBOX_URL} to use the sandbox on purpose",
+        )
+
+
+def sandbox_key(key_env: str | None) -> Secret:
+    """The sandbox portal a spec lands on: the default one, or one per key variable NAME
+    (never the variable's value: a real key is never sent to the sandbox)."""
+    if not key_env or key_env == KEY_ENV:
+        return Secret(SANDBOX_KEY)
+    return Secret(f"{SANDBOX_KEY}_{key_env.lower()}")
 
 
 def resolve_target(
@@ -85,10 +143,11 @@ def resolve_target(
     """Resolve where to talk to.
 
     URL: ``api_url`` (flag) > ``spec_target.api_url`` > ``$PORTAL_API_URL`` > the embedded
-    sandbox (``sandbox_db``, else ``$PORTAL_SANDBOX_DB``, else ``.portal/sandbox.db``
-    relative to the working directory, with the sandbox key). Key: the variable
-    ``spec_target.api_key_env`` names, else ``$PORTAL_API_KEY``; it is registered for log
-    redaction. A URL without a key is a ``UsageError`` naming the variable to set.
+    sandbox (``sandbox_db``, else ``$PORTAL_SANDBOX_DB``, else the project's
+    ``.portal/sandbox.db``, see ``find_sandbox_db``). ``sandbox`` as the URL chooses the
+    sandbox explicitly. Key: the variable ``spec_target.api_key_env`` names, else
+    ``$PORTAL_API_KEY``; it is registered for log redaction. A URL without a key is a
+    ``UsageError`` naming the variable to set.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     key_env = (spec_target.api_key_env if spec_target else None) or KEY_ENV
@@ -98,11 +157,15 @@ def resolve_target(
         or environ.get(URL_ENV, "").strip()
         or None
     )
-    if url is None:
-        from reconciler.sandbox import SANDBOX_KEY
-
-        db = sandbox_db or Path(environ.get(SANDBOX_DB_ENV, "").strip() or DEFAULT_SANDBOX_DB)
-        return Target(url=None, api_key=Secret(SANDBOX_KEY), sandbox_db=db)
+    if url is None or url.strip().lower() == SANDBOX_URL:
+        env_db = environ.get(SANDBOX_DB_ENV, "").strip()
+        db = sandbox_db or (Path(env_db) if env_db else find_sandbox_db())
+        return Target(
+            url=None,
+            api_key=sandbox_key(spec_target.api_key_env if spec_target else None),
+            sandbox_db=db,
+            implicit=url is None,
+        )
     url = check_url(url, insecure=insecure)
     key = environ.get(key_env, "").strip()
     if not key:

@@ -1,4 +1,5 @@
-"""The one escaping function for text a server or a spec supplies.
+"""Text for people: the one escaping function for what a server or a spec supplies, and
+the one ``plural``.
 
 Everything portalctl prints that it did not write itself (a company name, a subject, a
 template body, a problem+json ``detail``, a ``Request-Id``, an ETag) passes through here
@@ -61,3 +62,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_|<>\[\]~#!&])")
 def md_text(text: str) -> str:
     """``text`` as inert one-line Markdown: escaped controls, Markdown and HTML made literal."""
     return _MD_SPECIAL.sub(r"\\\1", safe_line(text))
+
+
+def plural(count: int, word: str) -> str:
+    """``1 portal``, ``2 portals``, ``1,000 portals``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

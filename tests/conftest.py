@@ -36,7 +36,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.model import SANDBOX_KEY
+from tests.helpers.cli import copy_worktree
 
 READY_PREFIX = "sandbox listening on "
 START_TIMEOUT = 30.0
@@ -186,28 +187,6 @@ def embedded_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # --- the repository as a user would get it: a copy of the work tree, and its wheel --------
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def copy_worktree(dest: Path) -> Path:
-    """Copy the files git tracks, plus new ones it does not ignore, into ``dest`` (symlinks
-    kept as links). Building or committing there never touches the real checkout."""
-    import shutil
-
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode("utf-8")
-    for rel in filter(None, listed.split("\0")):
-        src, out = REPO / rel, dest / rel
-        if src.is_symlink():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.symlink_to(os.readlink(src))
-        elif src.is_file():  # a tracked file deleted in the work tree is skipped
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, out)
-    return dest
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,15 @@
 """``PortalClient``: one portal's API over a shared connection pool (see ``session``).
 
 Every request carries the key of its portal in ``X-Api-Key``; the key is never logged.
-Reads are retried on transport failures and 429/502/503/504. Writes are conditional
-(``If-Match``) and, when the answer to a write is lost after it was sent, the client does
-not resend blindly: it re-reads the resource and resends only if it is unchanged, returns
-the re-read if it already holds what was written, and otherwise raises ``ApiUnreachable``
-saying the write may or may not have been applied.
+Reads are retried on transport failures and 429/500/502/503/504 (reads are idempotent).
+Writes are conditional (``If-Match``) and, when the answer to a write is lost after it was
+sent, the client does not resend blindly: it re-reads the resource and resends only if it is
+unchanged, returns the re-read if it already holds what was written, and otherwise raises
+``WriteOutcomeUnknown``.
+
+Every answer is bounded (``bounds``: size, overall deadline, JSON depth) and checked against
+the contract's shapes (``shapes``) before anything uses it; a bad answer is a
+``MalformedAnswer`` naming the request and the field.
 """
 
 from __future__ import annotations
@@ -14,24 +18,27 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
 from reconciler.api import routes
+from reconciler.api.bounds import Bounds
 from reconciler.api.errors import (
+    CONTRACT_HINT,
     NOT_SENT,
+    Answer,
     describe_transport_error,
     error_for_response,
+    quote_server,
     unreachable,
 )
-from reconciler.api.retry import parse_retry_after
-from reconciler.errors import ApiError, ApiUnreachable, ReconcilerError
+from reconciler.api.retry import RetryPolicy, parse_retry_after
+from reconciler.api.shapes import ShapeError, check_etag
+from reconciler.errors import MalformedAnswer, ReconcilerError, WriteOutcomeUnknown
 from reconciler.logs import get_logger
 from reconciler.model import LiveState, LiveTemplate, Target
-
-if TYPE_CHECKING:
-    from reconciler.api.session import ApiSession
 
 T = TypeVar("T")
 log = get_logger("reconciler.api")
@@ -44,6 +51,12 @@ class _Unchanged:
 UNCHANGED = _Unchanged()
 
 
+class _TooLarge(Exception):
+    def __init__(self, declared: int | None) -> None:
+        super().__init__(declared)
+        self.declared = declared
+
+
 class _AnswerLost(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -53,11 +66,15 @@ class _AnswerLost(Exception):
 class PortalClient:
     """One portal's API: reads, conditional writes, errors as ``ReconcilerError``s."""
 
-    def __init__(self, session: ApiSession, target: Target, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, target: Target, http: httpx.AsyncClient, retry: RetryPolicy, timeout: float
+    ) -> None:
         self.target = target
-        self._session = session
         self._http = http
+        self._retry = retry
+        self._timeout = timeout
         self._where = target.describe()
+        self._bounds = Bounds.from_env()
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -75,17 +92,17 @@ class PortalClient:
         return LiveState(settings=settings, settings_etag=etag, templates=templates_result)
 
     async def get_settings(self) -> tuple[dict[str, Any], str]:
-        response = await self._read("GET", routes.SETTINGS_PATH, routes.SETTINGS_RESOURCE)
-        return self._settings(response)
+        answer = await self._read("GET", routes.SETTINGS_PATH, routes.SETTINGS_RESOURCE)
+        return self._settings(answer)
 
     async def list_templates(self) -> dict[str, LiveTemplate]:
-        response = await self._read("GET", routes.TEMPLATES_PATH, "templates")
-        return self._parse(response, "templates", routes.parse_template_list)
+        answer = await self._read("GET", routes.TEMPLATES_PATH, "templates")
+        return self._parse(answer, routes.parse_template_list)
 
     async def get_template(self, event: str) -> LiveTemplate:
         resource = routes.template_resource(event)
-        response = await self._read("GET", routes.template_path(event), resource)
-        return self._template(response, resource)
+        answer = await self._read("GET", routes.template_path(event), resource)
+        return self._template(answer, event)
 
     async def get_logo_file(self, logo: Mapping[str, Any]) -> bytes:
         """Download the live logo (``settings.branding.logo``), checked against its sha256.
@@ -96,13 +113,15 @@ class PortalClient:
         sha = str(logo.get("sha256") or "")
         url = str(logo.get("url") or routes.logo_file_path(sha))
         same_origin = routes.same_origin(url, str(self._http.base_url))
-        response = await self._read("GET", url, "logo", auth=same_origin)
-        data = response.content
+        answer = await self._read("GET", url, "logo", auth=same_origin)
+        data = answer.content
         if hashlib.sha256(data).hexdigest() != sha:
-            raise ApiError(
-                f"the logo downloaded from {self._where} does not match its sha256 {sha}",
-                status=response.status_code,
-                request_id=response.headers.get("Request-Id"),
+            raise MalformedAnswer(
+                f"the logo downloaded from {self._where} ({answer.request}) does not match its "
+                f"sha256 {sha}",
+                request=answer.request,
+                status=answer.status,
+                request_id=answer.request_id,
                 hint="run the command again; if it persists, re-upload the logo",
             )
         return data
@@ -188,7 +207,7 @@ class PortalClient:
             routes.template_path(event),
             resource,
             if_match=if_match,
-            parse=lambda response: self._template(response, resource),
+            parse=lambda answer: self._template(answer, event),
             verify=verify,
             json=routes.template_request(subject, body),
         )
@@ -208,20 +227,18 @@ class PortalClient:
             routes.template_path(event),
             resource,
             if_match=if_match,
-            parse=lambda response: self._template(response, resource),
+            parse=lambda answer: self._template(answer, event),
             verify=verify,
         )
 
     # --- plumbing -------------------------------------------------------------------------
 
-    async def _read(
-        self, method: str, path: str, resource: str, *, auth: bool = True
-    ) -> httpx.Response:
+    async def _read(self, method: str, path: str, resource: str, *, auth: bool = True) -> Answer:
         try:
-            response, attempts = await self._exchange(method, path, resend_if_sent=True, auth=auth)
+            answer, attempts = await self._exchange(method, path, resend_if_sent=True, auth=auth)
         except _AnswerLost as lost:  # pragma: no cover - reads always resend
             raise unreachable(self._where, lost.reason) from lost
-        return self._check(response, resource, attempts)
+        return self._check(answer, resource, attempts)
 
     async def _write(
         self,
@@ -230,25 +247,25 @@ class PortalClient:
         resource: str,
         *,
         if_match: str,
-        parse: Callable[[httpx.Response], T],
+        parse: Callable[[Answer], T],
         verify: Callable[[], Awaitable[T | _Unchanged | None]],
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> T:
         all_headers = {**(headers or {}), **routes.if_match_header(if_match)}
         uncertain = False
-        for _ in range(self._session.retry.max_attempts):
+        for _ in range(self._retry.max_attempts):
             try:
-                response, attempts = await self._exchange(
+                answer, attempts = await self._exchange(
                     method, path, resend_if_sent=False, headers=all_headers, **kwargs
                 )
             except _AnswerLost as lost:
-                outcome = await self._settle(method, resource, lost.reason, verify)
+                outcome = await self._settle(method, path, resource, lost.reason, verify)
                 if isinstance(outcome, _Unchanged):
                     uncertain = True
                     continue  # not applied: resending is safe
                 return outcome
-            if response.status_code == 412 and (uncertain or attempts > 1):
+            if answer.status == 412 and (uncertain or attempts > 1):
                 # An earlier attempt may have been applied before its answer got lost; if
                 # the resource now holds exactly what we wrote, that attempt was ours.
                 try:
@@ -258,7 +275,7 @@ class PortalClient:
                 if mine is not None and not isinstance(mine, _Unchanged):
                     log.debug("api.write_verified", resource=resource, applied=True)
                     return mine
-            return parse(self._check(response, resource, attempts))
+            return parse(self._check(answer, resource, attempts))
         raise unreachable(
             self._where,
             f"the connection kept dropping during {method} {resource}; it was not applied",
@@ -267,25 +284,29 @@ class PortalClient:
     async def _settle(
         self,
         method: str,
+        path: str,
         resource: str,
         reason: str,
         verify: Callable[[], Awaitable[T | _Unchanged | None]],
     ) -> T | _Unchanged:
         """After a lost answer: find out from a re-read whether the write happened."""
+        request = _request_name(method, path, self._http.base_url)
         maybe = f"the write may or may not have been applied ({method} {resource})"
         hint = "run `portalctl plan` to see the portal's current state, then apply again"
         try:
             outcome = await verify()
         except ReconcilerError as exc:
-            raise ApiUnreachable(
+            raise WriteOutcomeUnknown(
                 f"lost the answer from {self._where} ({reason}) and could not re-read "
                 f"{resource}: {exc.message}; {maybe}",
+                request=request,
                 hint=hint,
             ) from exc
         if outcome is None:
-            raise ApiUnreachable(
+            raise WriteOutcomeUnknown(
                 f"lost the answer from {self._where} ({reason}) and {resource} has since "
                 f"changed in another way; {maybe}",
+                request=request,
                 hint=hint,
             )
         log.debug("api.write_verified", resource=resource, applied=outcome is not UNCHANGED)
@@ -293,20 +314,26 @@ class PortalClient:
 
     async def _exchange(
         self, method: str, path: str, *, resend_if_sent: bool, auth: bool = True, **kwargs: Any
-    ) -> tuple[httpx.Response, int]:
-        """Send with retries; returns the final response and the number of attempts."""
-        policy = self._session.retry
+    ) -> tuple[Answer, int]:
+        """Send with retries; returns the final answer and the number of attempts.
+
+        Reads (``resend_if_sent``) are also retried on 500: they are idempotent. An attempt
+        that overruns the deadline is not retried: a server that slow would only be slow
+        again, and the user should hear it now."""
+        policy = self._retry
+        statuses = policy.read_retry_statuses if resend_if_sent else policy.retry_statuses
         headers = dict(kwargs.pop("headers", {}))
         if auth:
             headers.update(routes.auth_headers(self.target.api_key))
+        request = _request_name(method, path, self._http.base_url)
         started = policy.clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._http.request(method, path, headers=headers, **kwargs)
+                answer = await self._attempt(method, path, request, headers, kwargs)
             except httpx.TransportError as exc:
-                reason = describe_transport_error(exc, self._session.timeout)
+                reason = describe_transport_error(exc, self._timeout)
                 log.debug(
                     "api.request",
                     method=method,
@@ -322,57 +349,122 @@ class PortalClient:
                     raise unreachable(self._where, reason) from exc
                 await policy.sleep(delay)
                 continue
+            except TimeoutError:
+                reason = (
+                    f"no complete answer to {request} within {self._bounds.deadline:g} s "
+                    "(the server was too slow or kept the connection open)"
+                )
+                log.debug("api.request", method=method, path=path, status=None, error=reason)
+                if not resend_if_sent:
+                    raise _AnswerLost(reason) from None
+                raise unreachable(self._where, reason) from None
+            except _TooLarge as big:
+                raise self._too_large(request, big.declared) from None
+            except httpx.DecodingError:
+                raise MalformedAnswer(
+                    f"the portal's answer to {request} is malformed: its body could not be "
+                    "decoded (Content-Encoding)",
+                    request=request,
+                    hint=CONTRACT_HINT,
+                ) from None
             log.debug(
                 "api.request",
                 method=method,
                 path=path,
-                status=response.status_code,
+                status=answer.status,
                 attempt=attempt,
             )
-            if response.status_code in policy.retry_statuses:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if answer.status in statuses:
+                retry_after = parse_retry_after(answer.header("Retry-After"))
                 delay = policy.delay(attempt, retry_after)
                 if policy.may_retry(attempt, started, delay):
                     await policy.sleep(delay)
                     continue
-            return response, attempt
+            return answer, attempt
 
-    def _check(self, response: httpx.Response, resource: str, attempts: int) -> httpx.Response:
-        if response.is_success:
-            return response
+    async def _attempt(
+        self, method: str, path: str, request: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> Answer:
+        """One request and its whole answer, within the size cap and the overall deadline."""
+        bounds = self._bounds
+        built = self._http.build_request(method, path, headers=headers, **kwargs)
+        async with asyncio.timeout(bounds.deadline):
+            response = await self._http.send(built, stream=True)
+            try:
+                declared = response.headers.get("Content-Length", "").strip()
+                if declared.isdigit() and int(declared) > bounds.max_bytes:
+                    raise _TooLarge(int(declared))
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > bounds.max_bytes:
+                        raise _TooLarge(None)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+        return Answer(
+            request=request,
+            status=response.status_code,
+            reason=response.reason_phrase,
+            headers=response.headers,
+            content=b"".join(chunks),
+        )
+
+    def _too_large(self, request: str, declared: int | None) -> MalformedAnswer:
+        limit = _size(self._bounds.max_bytes)
+        what = (
+            f"it declares {declared} bytes (Content-Length)"
+            if declared is not None
+            else f"its body ran past {limit}; stopped reading"
+        )
+        return MalformedAnswer(
+            f"the portal's answer to {request} is too large: {what}; the limit is {limit}",
+            request=request,
+            hint=CONTRACT_HINT,
+        )
+
+    def _check(self, answer: Answer, resource: str, attempts: int) -> Answer:
+        if answer.is_success:
+            return answer
         raise error_for_response(
-            response,
+            answer,
             where=self._where,
             resource=resource,
             key_env=self.target.api_key_env if not self.target.is_sandbox else None,
             attempts=attempts,
+            bounds=self._bounds,
         )
 
-    def _parse(self, response: httpx.Response, resource: str, parse: Callable[[Any], T]) -> T:
+    def _parse(self, answer: Answer, parse: Callable[[Any], T]) -> T:
+        body = answer.json(self._bounds)
         try:
-            return parse(response.json())
-        except ValueError as exc:  # JSONDecodeError and routes.MalformedResponse
-            raise ApiError(
-                f"{self._where} sent an unexpected {resource} body: {exc}",
-                status=response.status_code,
-                request_id=response.headers.get("Request-Id"),
-                hint="the API may have changed; please report it",
-            ) from exc
+            return parse(body)
+        except ShapeError as exc:
+            raise answer.malformed(str(exc), field=exc.field) from None
 
-    def _etag(self, response: httpx.Response, resource: str) -> str:
-        etag: str | None = response.headers.get("ETag")
-        if not etag:
-            raise ApiError(
-                f"{self._where} sent {resource} without an ETag",
-                status=response.status_code,
-                hint="the API may have changed; please report it",
-            )
-        return etag
+    def _etag(self, answer: Answer) -> str:
+        try:
+            return check_etag(answer.header("ETag"))
+        except ShapeError as exc:
+            raise answer.malformed(str(exc), field="ETag") from None
 
-    def _settings(self, response: httpx.Response) -> tuple[dict[str, Any], str]:
-        body = self._parse(response, routes.SETTINGS_RESOURCE, routes.parse_settings)
-        return body, self._etag(response, routes.SETTINGS_RESOURCE)
+    def _settings(self, answer: Answer) -> tuple[dict[str, Any], str]:
+        body = self._parse(answer, routes.parse_settings)
+        return body, self._etag(answer)
 
-    def _template(self, response: httpx.Response, resource: str) -> LiveTemplate:
-        etag = self._etag(response, resource)
-        return self._parse(response, resource, lambda body: routes.parse_template(body, etag))
+    def _template(self, answer: Answer, event: str) -> LiveTemplate:
+        etag = self._etag(answer)
+        return self._parse(answer, lambda body: routes.parse_template(body, etag, event=event))
+
+
+def _request_name(method: str, path: str, base_url: httpx.URL) -> str:
+    """``GET /v1/portal/settings``: how messages name a request, by the path it was sent to
+    (after the base URL's own path, so a base URL ending in /v1 shows as /v1/v1/...)."""
+    parts = urlsplit(path)
+    sent = parts.path if parts.scheme else base_url.path.rstrip("/") + "/" + path.lstrip("/")
+    return f"{method} {quote_server(sent, 120)}"
+
+
+def _size(count: int) -> str:
+    return f"{count // (1024 * 1024)} MiB" if count % (1024 * 1024) == 0 else f"{count} bytes"

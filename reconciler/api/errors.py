@@ -2,24 +2,32 @@
 
 This is the boundary: nothing above ``reconciler.api`` ever sees an httpx type. No message
 built here contains the API key: it only ever travels in a request header, and request
-headers are never part of a message.
+headers are never part of a message. Text the server chose (problem+json ``detail``,
+``request_id``, a reason phrase) is escaped with ``textsafe.safe_line`` and cut short before
+it is quoted, so an answer cannot move the cursor, rewrite the line or flood the terminal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler.api.bounds import Bounds, NotJson, TooDeep, load_json
 from reconciler.api.routes import problem_fields
 from reconciler.errors import (
     ApiAuthError,
     ApiError,
     ApiRejected,
     ApiUnreachable,
+    MalformedAnswer,
     PreconditionFailed,
     RateLimited,
 )
+from reconciler.textsafe import safe_line
 
 #: Failures that happen before any byte of the request left: always safe to retry.
 NOT_SENT: tuple[type[httpx.TransportError], ...] = (
@@ -29,6 +37,61 @@ NOT_SENT: tuple[type[httpx.TransportError], ...] = (
 )
 
 UNREACHABLE_HINT = "check PORTAL_API_URL and your network"
+CONTRACT_HINT = (
+    "the server does not answer like the portal API; check PORTAL_API_URL, and if it is "
+    "right, report it with the request id"
+)
+#: The longest piece of server text quoted in a message.
+QUOTE_LIMIT = 200
+
+
+def quote_server(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Server-supplied text made safe for one line: controls escaped, length capped."""
+    shown = safe_line(text[:limit])
+    return f"{shown}..." if len(text) > limit else shown
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete answer, read within the bounds: what the client works with after httpx.
+
+    ``request`` names it for messages (``GET /v1/portal/settings``)."""
+
+    request: str
+    status: int
+    reason: str
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        value: str | None = self.headers.get(name)
+        return value
+
+    @property
+    def request_id(self) -> str | None:
+        value = self.header("Request-Id")
+        return quote_server(value, 100) if value else None
+
+    def json(self, bounds: Bounds) -> Any:
+        """The body as JSON, nesting bounded; ``MalformedAnswer`` if it is not JSON."""
+        try:
+            return load_json(self.content, max_depth=bounds.max_depth)
+        except (NotJson, TooDeep) as exc:
+            raise self.malformed(str(exc)) from None
+
+    def malformed(self, problem: str, *, field: str | None = None) -> MalformedAnswer:
+        return MalformedAnswer(
+            f"the portal's answer to {self.request} is malformed: {problem}",
+            request=self.request,
+            field=field,
+            status=self.status,
+            request_id=self.request_id,
+            hint=CONTRACT_HINT,
+        )
 
 
 def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
@@ -37,46 +100,50 @@ def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g} s"
     if isinstance(exc, httpx.ConnectError):
-        reason = str(exc) or "connection failed"
+        reason = quote_server(str(exc)) or "connection failed"
         return f"connection failed ({reason})"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return "the connection was dropped before a complete response"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    name = type(exc).__name__
+    return f"{name}: {quote_server(str(exc))}" if str(exc) else name
 
 
 def unreachable(where: str, reason: str, *, hint: str = UNREACHABLE_HINT) -> ApiUnreachable:
     return ApiUnreachable(f"cannot reach {where}: {reason}", hint=hint)
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _problem(answer: Answer, bounds: Bounds) -> Mapping[str, str]:
     try:
-        return response.json()
-    except ValueError:
-        return None
+        return problem_fields(load_json(answer.content, max_depth=bounds.max_depth))
+    except (NotJson, TooDeep):
+        return {}
 
 
 def error_for_response(
-    response: httpx.Response,
+    answer: Answer,
     *,
     where: str,
     resource: str,
     key_env: str | None,
     attempts: int,
+    bounds: Bounds,
 ) -> ApiError:
     """The exception for a non-2xx answer that will not be retried any more."""
-    status = response.status_code
-    problem = problem_fields(_json_or_none(response))
-    detail = str(problem.get("detail") or response.reason_phrase or "no detail")
+    status = answer.status
+    problem = _problem(answer, bounds)
+    detail = quote_server(problem.get("detail") or answer.reason or "no detail")
     code = problem.get("code")
     param = problem.get("param")
-    request_id = problem.get("request_id") or response.headers.get("Request-Id")
+    code = quote_server(code, 60) if code else None
+    param = quote_server(param, 100) if param else None
+    raw_id = problem.get("request_id")
+    request_id = quote_server(raw_id, 100) if raw_id else answer.request_id
     common: dict[str, Any] = {
         "status": status,
         "code": code,
         "param": param,
         "request_id": request_id,
     }
-    method = response.request.method
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if status in (401, 403):
         hint = (
@@ -109,13 +176,29 @@ def error_for_response(
             **common,
         )
     if status >= 500:
-        return ApiError(
-            f"{where} failed with HTTP {status} on {method} {resource}{tries}: {detail}",
+        # The server is failing, not refusing: like an unreachable API, try again later.
+        return ApiUnreachable(
+            f"{where} failed with HTTP {status} on {answer.request}{tries}: {detail}",
             hint="try again later; if it persists, report it with the request id",
             **common,
         )
+    if (status == 404 and resource != "logo") or 300 <= status < 400:
+        # The contract's paths always exist: a 404 (or a redirect) means the base URL is not
+        # the API's root, typically copied with its /v1 suffix or pointing at a website.
+        path = urlsplit(where).path.rstrip("/")
+        fix = (
+            f"remove {path} from the API URL (use {where[: len(where) - len(path)]})"
+            if path
+            else "set PORTAL_API_URL to the API's base URL, e.g. https://api.4geeks.io"
+        )
+        return ApiUnreachable(
+            f"{where} answered HTTP {status} to {answer.request}: this is not the portal "
+            f"API's base URL",
+            hint=f"{fix}; the client adds the /v1/... paths itself",
+            **common,
+        )
     return ApiError(
-        f"{where} answered HTTP {status} to {method} {resource}: {detail}",
+        f"{where} answered HTTP {status} to {answer.request}: {detail}",
         hint="this looks like a portalctl bug or an API change; please report it",
         **common,
     )

@@ -1,6 +1,7 @@
 """Retry policy: which failures are retried, how long to wait, when to give up.
 
-Retried: statuses 429/502/503/504 (honouring ``Retry-After`` up to a cap) and transport
+Retried: statuses 429/502/503/504 (honouring ``Retry-After`` up to a cap), 500 as well on
+reads (idempotent, so a server failure is retried like a dropped connection), and transport
 failures of requests that are safe to resend. Waits use exponential backoff with full
 jitter. ``sleep``, ``random`` and ``clock`` are injectable so tests never really wait.
 """
@@ -23,6 +24,7 @@ class RetryPolicy:
     - ``base_delay``/``max_delay``: backoff ``random() * min(max_delay, base * 2**(n-1))``.
     - ``retry_after_cap``: the longest ``Retry-After`` honoured; longer waits are capped.
     - ``deadline``: no retry starts once this much time has passed since the first attempt.
+    - ``retry_statuses``: retried for every request; ``read_retry_statuses`` for reads.
     """
 
     max_attempts: int = 5
@@ -31,6 +33,7 @@ class RetryPolicy:
     retry_after_cap: float = 30.0
     deadline: float = 90.0
     retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+    read_retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
     random: Callable[[], float] = field(default=random.random, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from reconciler.api import shapes
 from reconciler.model import LiveTemplate, Secret
 
 SETTINGS_PATH = "/v1/portal/settings"
@@ -22,10 +23,6 @@ LOGO_FORM_FIELD = "file"
 
 #: Resource names used in plans, ETag maps and PreconditionFailed.resource.
 SETTINGS_RESOURCE = "settings"
-
-
-class MalformedResponse(ValueError):
-    """The API answered 2xx with a body this module cannot map (contract drift)."""
 
 
 def template_path(event: str) -> str:
@@ -61,40 +58,40 @@ def template_request(subject: str, body: str) -> dict[str, str]:
 
 
 def parse_settings(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict) or not isinstance(body.get("branding"), dict):
-        raise MalformedResponse("settings body is not an object with branding")
-    if not isinstance(body.get("permissions"), dict):
-        raise MalformedResponse("settings body has no permissions object")
-    return body
+    """Settings as the rest of the code sees them (raises ``shapes.ShapeError``)."""
+    return shapes.check_settings(body)
 
 
-def parse_template(body: Any, etag: str | None = None) -> LiveTemplate:
-    if not isinstance(body, dict):
-        raise MalformedResponse("template body is not an object")
-    try:
-        return LiveTemplate(
-            event=str(body["event"]),
-            subject=str(body["subject"]),
-            body=str(body["body"]),
-            is_default=bool(body["is_default"]),
-            etag=etag or str(body["etag"]),
-        )
-    except KeyError as exc:
-        raise MalformedResponse(f"template body lacks {exc.args[0]!r}") from exc
+def parse_template(body: Any, etag: str | None = None, *, event: str | None = None) -> LiveTemplate:
+    """One template; ``etag`` from the header, else the list item's ``etag`` field."""
+    template = shapes.check_template(body, event=event)
+    return _live_template(template, etag or shapes.check_etag(template.get("etag"), "etag"))
 
 
 def parse_template_list(body: Any) -> dict[str, LiveTemplate]:
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise MalformedResponse("template list body has no data array")
-    templates = [parse_template(item) for item in body["data"]]
-    return {tpl.event: tpl for tpl in templates}
+    return {
+        item["event"]: _live_template(item, item["etag"])
+        for item in shapes.check_template_list(body)
+    }
 
 
-def problem_fields(body: Any) -> Mapping[str, Any]:
-    """``{detail, code, param, request_id, title}`` of a problem+json body (or empty)."""
+def _live_template(template: Mapping[str, Any], etag: str) -> LiveTemplate:
+    return LiveTemplate(
+        event=template["event"],
+        subject=template["subject"],
+        body=template["body"],
+        is_default=template["is_default"],
+        etag=etag,
+    )
+
+
+def problem_fields(body: Any) -> Mapping[str, str]:
+    """``{detail, code, param, request_id, title}`` of a problem+json body: the ones that are
+    strings (anything else a server puts there is ignored, never shown)."""
     if not isinstance(body, dict):
         return {}
-    return {k: body.get(k) for k in ("title", "detail", "code", "param", "request_id")}
+    fields = ("title", "detail", "code", "param", "request_id")
+    return {k: body[k] for k in fields if isinstance(body.get(k), str) and body[k]}
 
 
 def settings_match(body: Mapping[str, Any], patch: Mapping[str, Any]) -> bool:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,12 +12,15 @@ import httpx
 from reconciler import __version__
 from reconciler.api.client import PortalClient
 from reconciler.api.retry import RetryPolicy
-from reconciler.api.transports import SandboxTransport
 from reconciler.errors import UsageError
 from reconciler.model import Target
 from reconciler.targets import DEFAULT_SANDBOX_DB, check_url
 
 T = TypeVar("T")
+
+#: Opens the embedded portal kept in a SQLite file: (transport to it, close). The
+#: composition root (the CLI) provides it; the core never imports the sandbox itself.
+EmbeddedPortal = Callable[[Path], tuple[httpx.AsyncBaseTransport, Callable[[], None]]]
 
 #: Base URL of the embedded sandbox (in-process; ``.localhost`` never leaves the machine).
 SANDBOX_BASE_URL = "http://sandbox.localhost"
@@ -27,10 +29,11 @@ SANDBOX_BASE_URL = "http://sandbox.localhost"
 class ApiSession:
     """Owns the HTTP connection pools; use as ``async with ApiSession() as api``.
 
-    One ``httpx.AsyncClient`` per base URL, shared by every portal on it; the embedded
-    sandbox (``Target.url is None``) is served in-process per SQLite file. ``transport``
-    replaces the network for every client (a test seam). ``parallelism``: portals served at
-    once, which sizes each pool (two connections per portal, all kept alive).
+    One ``httpx.AsyncClient`` per base URL, shared by every portal on it. The embedded
+    sandbox (``Target.url is None``) is reached through ``embedded``, one transport per
+    SQLite file. ``transport`` replaces the network for every client (a test seam).
+    ``parallelism``: portals served at once, which sizes each network pool (two
+    connections per portal, all kept alive; see ``reconciler/api/pool.py``).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class ApiSession:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        embedded: EmbeddedPortal | None = None,
         parallelism: int = 8,
     ) -> None:
         self.timeout = timeout
@@ -46,8 +50,9 @@ class ApiSession:
         self.max_connections = 2 * max(1, parallelism)
         self.retry = retry or RetryPolicy()
         self._transport = transport
+        self._embedded = embedded
         self._clients: dict[str, httpx.AsyncClient] = {}
-        self._apps: list[Any] = []
+        self._closers: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> ApiSession:
         return self
@@ -59,9 +64,9 @@ class ApiSession:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
-        for app in self._apps:
-            app.state.sandbox.store.close()
-        self._apps.clear()
+        closers, self._closers = self._closers, []
+        for close in closers:
+            close()
 
     def client(self, target: Target) -> PortalClient:
         """The client of one portal (cheap; pools are shared)."""
@@ -69,20 +74,16 @@ class ApiSession:
             db = Path(target.sandbox_db or DEFAULT_SANDBOX_DB).resolve()
             pool_key = f"sandbox:{db}"
             if pool_key not in self._clients:
-                from reconciler.sandbox import create_app
-
-                try:
-                    app = create_app(db, any_key=True)
-                except (OSError, sqlite3.Error) as exc:
-                    raise UsageError(
-                        f"cannot open the embedded sandbox database {db}: {exc}",
-                        hint="run from a writable folder or set PORTAL_SANDBOX_DB; set "
-                        "PORTAL_API_URL to use a real portal",
-                    ) from exc
-                self._apps.append(app)
-                self._clients[pool_key] = self._new_client(
-                    SANDBOX_BASE_URL, self._transport or SandboxTransport(app=app)
-                )
+                transport = self._transport
+                if transport is None:
+                    if self._embedded is None:
+                        raise UsageError(
+                            "no API URL is set and the embedded sandbox is not available here",
+                            hint="set PORTAL_API_URL (or --api-url) to the portal's API",
+                        )
+                    transport, close = self._embedded(db)
+                    self._closers.append(close)
+                self._clients[pool_key] = self._new_client(SANDBOX_BASE_URL, transport)
         else:
             pool_key = check_url(target.url, insecure=target.insecure)
             if pool_key not in self._clients:
@@ -92,7 +93,7 @@ class ApiSession:
                     pool_key, max_connections=self.max_connections
                 )
                 self._clients[pool_key] = self._new_client(pool_key, transport)
-        return PortalClient(self, target, self._clients[pool_key])
+        return PortalClient(target, self._clients[pool_key], self.retry, self.timeout)
 
     def _new_client(
         self, base_url: str, transport: httpx.AsyncBaseTransport | None

@@ -10,13 +10,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from typing import Any
 
 import click
 
 from reconciler import __version__
-from reconciler.errors import ExitCode, ReconcilerError, SpecError
+from reconciler.errors import ExitCode, InternalError, ReconcilerError, SpecError
 from reconciler.logs import LEVELS, redact_text
+from reconciler.textsafe import plural, safe_line
 
 #: command name -> "module:attribute", imported on first use.
 COMMANDS: dict[str, str] = {
@@ -24,19 +26,22 @@ COMMANDS: dict[str, str] = {
     "plan": "reconciler.cli.reconcile:plan",
     "apply": "reconciler.cli.reconcile:apply",
     "drift": "reconciler.cli.reconcile:drift",
+    "show": "reconciler.cli.reconcile:show",
     "export": "reconciler.cli.reconcile:export",
     "init": "reconciler.cli.init:init",
+    "preview": "reconciler.cli.preview:preview",
     "sandbox": "reconciler.cli.sandbox:sandbox",
 }
 
-#: command name -> its one-line summary, so ``portalctl --help`` lists the commands without
-#: importing their modules (tests/unit/test_cold_imports.py keeps these equal to the
-#: commands' own help). A command missing here is imported to read its help.
-SUMMARIES: dict[str, str] = {
+#: command name -> its one-line help, so ``portalctl --help`` lists the commands without
+#: importing them; a test holds each equal to the command's own first docstring line.
+SHORT_HELP: dict[str, str] = {
     "validate": "Check portal.yaml files offline: YAML, schema, files they name, and lint rules.",
     "plan": "Show what apply would change on the portal (reads only; never writes).",
     "apply": "Make the portal match SPEC, or apply a saved PLAN.json exactly.",
     "drift": "Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.",
+    "show": "Print saved plans exactly as `plan` printed them, without contacting the portal.",
+    "preview": "Render the portal and its emails before and after apply, for reviewers.",
     "export": "Write the live portal as portal.yaml (+ templates, logo): export then plan = no "
     "changes.",
     "init": "Write a starter portal.yaml, its templates and GitHub workflows into DIRECTORY.",
@@ -48,13 +53,18 @@ _state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+        return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # From the table, so --help imports no command module.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP.get(name, "")) for name in COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module_name, attr = spec.split(":")
+        module_name, attr = entry.split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -63,21 +73,6 @@ class LazyGroup(click.Group):
             raise
         command: click.Command = getattr(module, attr)
         return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """click's command list, from ``SUMMARIES`` where it can (no command import)."""
-        from importlib.util import find_spec
-
-        rows: list[tuple[str, click.Command]] = []
-        for name in COMMANDS:
-            if name in SUMMARIES and find_spec(COMMANDS[name].split(":")[0]) is not None:
-                rows.append((name, click.Command(name, help=SUMMARIES[name])))
-            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
-                rows.append((name, command))
-        if rows:
-            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
-            with formatter.section("Commands"):
-                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in rows])
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -114,28 +109,22 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
     logs.configure(level=log_level, log_format=log_format)
 
 
-def report(err: ReconcilerError) -> None:
+def report(err: ReconcilerError | InternalError) -> None:
     """Write an expected error to stderr: one line, or one line per spec diagnostic.
 
     Every line goes through ``logs.redact_text``: whatever a message quotes (a URL, a
     server's answer), a registered secret or a key-shaped value is never printed."""
     if isinstance(err, SpecError):
         for diag in err.diagnostics:
-            click.echo(redact_text(str(diag)), err=True)
+            click.echo(redact_text(safe_line(str(diag))), err=True)
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
         click.echo(
             f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
-            f"({errors} error{'s' if errors != 1 else ''})",
+            f"({plural(errors, 'error')})",
             err=True,
         )
         return
-    click.echo(redact_text(f"portalctl: error: {err}"), err=True)
-
-
-def _traceback() -> str:
-    import traceback  # ~20 ms (linecache, tokenize): only for --debug
-
-    return traceback.format_exc()
+    click.echo(redact_text(safe_line(f"portalctl: error: {err}")), err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,9 +154,9 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return ExitCode.INVALID
-    except ReconcilerError as err:
+    except (ReconcilerError, InternalError) as err:
         if _state["debug"]:
-            click.echo(redact_text(_traceback()), err=True, nl=False)
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         report(err)
         return err.exit_code
     except KeyboardInterrupt:
@@ -175,7 +164,7 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _state["debug"]:
-            click.echo(redact_text(_traceback()), err=True, nl=False)
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         else:
             click.echo(
                 redact_text(

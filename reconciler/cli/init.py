@@ -7,13 +7,11 @@ workflows, then prints what it wrote and what to do next. Never overwrites a fil
 
 from __future__ import annotations
 
-import shlex
-import textwrap
 from pathlib import Path
 
 import click
 
-from reconciler.scaffold import InitResult, write_starter
+from reconciler.scaffold import summary, write_starter
 
 
 @click.command("init")
@@ -40,51 +38,3 @@ def init(directory: Path, force: bool) -> None:
     """
     result = write_starter(directory, force=force)
     click.echo(summary(result))
-
-
-def summary(result: InitResult) -> str:
-    """The text ``init`` prints: the files written, then the next steps."""
-    where = "the current folder" if result.directory == Path(".") else f"{result.directory}/"
-    count = len(result.written)
-    lines = [f"Wrote {count} file{'s' if count != 1 else ''} in {where}:"]
-    for rel in result.written:
-        note = "  (overwritten)" if rel in result.overwritten else ""
-        lines.append(f"  {rel}{note}")
-    steps: list[str] = []
-    if result.directory != Path("."):
-        steps.append(f"cd {shlex.quote(str(result.directory))}")
-    steps += [
-        "Edit portal.yaml: company name, colour, permissions. To manage the logo, add a "
-        "200x50 px transparent PNG as assets/logo.png and uncomment the `logo:` line.",
-        "portalctl validate portal.yaml",
-        "portalctl plan portal.yaml   (against the embedded sandbox until PORTAL_API_URL is set)",
-        "On GitHub, Settings > Secrets and variables > Actions: add the variable PORTAL_API_URL "
-        "and the secret PORTAL_API_KEY; add an environment named production with required "
-        "reviewers (portal-apply.yml waits for their approval).",
-        "Commit and open a pull request: portal-plan.yml posts the plan as a comment.",
-    ]
-    if not _ignores_sandbox(result.directory / ".gitignore"):
-        steps.append("Add .portal/ (the embedded sandbox's data) to .gitignore.")
-    lines += ["", "Next steps:"]
-    for number, step in enumerate(steps, start=1):
-        lines.append(
-            textwrap.fill(
-                step,
-                width=92,
-                initial_indent=f"  {number}. ",
-                subsequent_indent="     ",
-                break_on_hyphens=False,
-            )
-        )
-    return "\n".join(lines)
-
-
-def _ignores_sandbox(gitignore: Path) -> bool:
-    try:
-        text = gitignore.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return any(
-        line.strip() in {".portal", ".portal/", "/.portal", "/.portal/"}
-        for line in text.splitlines()
-    )

@@ -1,32 +1,44 @@
-"""``portalctl plan | apply | drift | export``: parse, call ``reconciler.reconcile``, render.
+"""``portalctl plan | drift | apply | show | export``: parse, call ``reconciler.reconcile``, render.
 
-Heavy modules (httpx, deepdiff, starlette) are imported inside the commands, never here.
-Plans and apply progress go to stdout; the target announcement, diagnostics and errors to stderr.
+One path for one portal or many: the core returns one ``PortalRun`` per portal, the renderers
+print them (one portal exactly as ever, several under headers plus a summary), and the exit
+code comes from ``reconcile.exit_code``. Plans and apply progress go to stdout; the target,
+diagnostics, progress and errors to stderr.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.errors import ExitCode, PartialApplyError, ReconcilerError, UsageError
-from reconciler.render import FORMATS
+from reconciler.render import FORMATS, plural
+from reconciler.textsafe import safe_line
 
 if TYPE_CHECKING:
     from reconciler.apply import WriteStep
-    from reconciler.model import Diagnostic, LiveState, Target
-    from reconciler.plan import Plan
-    from reconciler.reconcile import Connection
+    from reconciler.reconcile import Connection, PortalRun, Sources
 
 PROMPT = "Do you want to apply these changes? Only 'yes' will be accepted"
 
-_format_option = click.option(
+
+def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def wrap(func: Any) -> Any:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return wrap
+
+
+_sources = click.argument("sources", metavar="[SPEC]...", nargs=-1)
+_format = click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -34,51 +46,46 @@ _format_option = click.option(
     show_default=True,
     help="How to print the plan on stdout.",
 )
-_api_url_option = click.option(
-    "--api-url",
-    metavar="URL",
-    help="Portal API base URL (overrides the spec's target and $PORTAL_API_URL).",
+_connection = _options(
+    click.option(
+        "--api-url",
+        metavar="URL",
+        help="Portal API base URL (overrides the spec's target and $PORTAL_API_URL); "
+        "`sandbox` for the embedded sandbox.",
+    ),
+    click.option("--insecure", is_flag=True, help="Allow plain http:// to a non-loopback host."),
 )
-_insecure_option = click.option(
-    "--insecure", is_flag=True, help="Allow plain http:// to a non-loopback host."
-)
-_parallelism_option = click.option(
-    "--parallelism",
-    default=8,
-    show_default=True,
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="With several specs: how many portals to work on at once.",
+_fleet = _options(
+    click.option(
+        "--parallelism",
+        default=8,
+        show_default=True,
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="With several specs: how many portals to work on at once.",
+    ),
+    click.option(
+        "--shard",
+        metavar="K/N",
+        help="Work on shard K of N only (a stable split of the specs by path).",
+    ),
 )
 
 
-def _connection(api_url: str | None, insecure: bool) -> Connection:
+def _connection_of(api_url: str | None, insecure: bool, *, ci_sandbox: bool = True) -> Connection:
     from reconciler.reconcile import Connection
 
-    return Connection(api_url=api_url, insecure=insecure)
+    return Connection(api_url=api_url, insecure=insecure, implicit_sandbox_in_ci=ci_sandbox)
 
 
-def announce(target: Target) -> None:
-    click.echo(f"portalctl: target: {target.describe()}", err=True)
+def _expand(args: Sequence[str], shard: str | None, *, plans: bool = False) -> Sources:
+    from reconciler.reconcile import Shard, expand_sources
 
-
-def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    for diag in diagnostics:
-        click.echo(str(diag), err=True)
+    return expand_sources(args, plans=plans, shard=Shard.parse(shard) if shard else None)
 
 
 def _use_colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def _stdin_is_tty() -> bool:
-    return sys.stdin.isatty()
-
-
-def _render(plan: Plan, fmt: str) -> str:
-    from reconciler.render import render_plan
-
-    return render_plan(plan, fmt, color=fmt == "text" and _use_colour())
 
 
 def _step_summary(markdown: str) -> None:
@@ -93,94 +100,113 @@ def _step_summary(markdown: str) -> None:
         raise UsageError(f"$GITHUB_STEP_SUMMARY ({path}): cannot append: {exc.strerror}") from exc
 
 
-def _plan_fleet(
-    specs: tuple[str, ...],
-    conn: Connection,
-    *,
-    fmt: str,
-    out: Path | None,
-    parallelism: int,
-    changes_code: bool,
-) -> int:
-    from reconciler.cli.reconcile_fleet import plan_fleet_command
+def _render(runs: Sequence[PortalRun], fmt: str, **options: Any) -> str:
+    from reconciler.render import render_runs
 
-    return plan_fleet_command(
-        specs,
-        conn,
-        fmt=fmt,
-        out=out,
-        parallelism=parallelism,
-        changes_code=changes_code,
-        color=fmt == "text" and _use_colour(),
-        step_summary=_step_summary,
-    )
+    return render_runs(runs, fmt, color=fmt == "text" and _use_colour(), **options)
 
 
-def _show_plan(
-    specs: tuple[str, ...],
-    conn: Connection,
-    *,
-    fmt: str,
-    out: Path | None,
-    parallelism: int,
-    changes_code: bool,
-) -> int:
-    """plan and drift: plan one portal or a fleet, print it, save it to ``out`` if given,
-    append it to the GitHub step summary; exit 2 on changes when ``changes_code``."""
-    from reconciler.reconcile import PLAN_SUFFIX, save_plan, single_spec
-
-    spec = single_spec(specs)
-    if spec is None:
-        return _plan_fleet(
-            specs, conn, fmt=fmt, out=out, parallelism=parallelism, changes_code=changes_code
-        )
-    the_plan, _, _ = _plan_for(spec, conn)
-    if out is not None:
-        if out.is_dir():
-            out = out / f"{spec.stem}{PLAN_SUFFIX}"
-        save_plan(the_plan, out)
-        click.echo(f"portalctl: plan saved to {out}", err=True)
-    click.echo(_render(the_plan, fmt), nl=False)
-    _step_summary(_render(the_plan, "markdown"))
-    if changes_code and the_plan.has_changes:
-        return ExitCode.CHANGES
-    return ExitCode.OK
-
-
-def _plan_for(spec: Path, conn: Connection) -> tuple[Plan, LiveState, Target]:
+def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRun]:
+    """Plan every source (progress on stderr), then say where each portal is and what the
+    spec's lint found. With one portal, its error is raised here, as for any command."""
     from reconciler.api import run_sync
-    from reconciler.reconcile import load, plan_spec
+    from reconciler.cli.wiring import Progress, api_session
+    from reconciler.reconcile import plan_runs
 
-    desired, diagnostics = load(spec)
-    target = conn.resolve(desired.target)
-    announce(target)
-    _print_diagnostics(diagnostics)
-    planned = run_sync(plan_spec(desired, target, diagnostics=diagnostics))
-    return planned.plan, planned.live, target
+    many = len(sources.paths) != 1
+    if many:
+        click.echo(
+            f"portalctl: fleet: {'loading' if sources.saved_plans else 'planning'} "
+            f"{plural(len(sources.paths), 'portal')} (parallelism {parallelism})",
+            err=True,
+        )
+    progress = Progress(len(sources.paths), label="planning")
+
+    async def go() -> list[PortalRun]:
+        async with api_session() as api:
+            return await plan_runs(sources, conn, api, parallelism=parallelism, on_done=progress)
+
+    runs = run_sync(go())
+    for run in runs:
+        if not many and run.target is not None:
+            click.echo(f"portalctl: target: {run.target.describe()}", err=True)
+        if run.target is not None and run.target.implicit and os.environ.get("GITHUB_ACTIONS"):
+            click.echo(
+                "::warning title=portalctl::PORTAL_API_URL is not set: this plan is "
+                "against the embedded sandbox, not your portal",
+                err=True,
+            )
+        diagnostics = getattr(run.error, "diagnostics", ()) if many else ()
+        for diag in (*run.diagnostics, *diagnostics):
+            click.echo(str(diag), err=True)
+    if not many and runs and runs[0].error is not None and runs[0].plan is None:
+        raise runs[0].error
+    return runs
+
+
+def _finish(runs: Sequence[PortalRun], *, apply: bool = False) -> None:
+    from reconciler.render.fleet import summary_lines
+
+    if len(runs) != 1:
+        for line in summary_lines(runs, apply=apply):
+            click.echo(line, err=True)
+    elif runs[0].error is not None:
+        raise runs[0].error
+
+
+def _save(runs: Sequence[PortalRun], sources: Sources, out: Path) -> None:
+    from reconciler import planfile
+
+    if len(runs) == 1 and not sources.found and not out.is_dir():
+        if runs[0].plan is not None:
+            planfile.save_plan(runs[0].plan, out)
+            click.echo(f"portalctl: plan saved to {out}", err=True)
+        return
+    names = planfile.plan_file_names([r.source for r in runs])
+    planfile.prepare_out_dir(out)
+    written = []
+    for run in runs:
+        if run.plan is not None and run.error is None:
+            planfile.save_plan(run.plan, out / names[run.source])
+            written.append(out / names[run.source])
+    for path in planfile.remove_stale_plans(out, written):
+        click.echo(f"portalctl: removed stale plan file {path}", err=True)
+    files = "plan file" if len(written) == 1 else "plan files"
+    click.echo(f"portalctl: {len(written):,} {files} saved to {out}", err=True)
+
+
+def _show(
+    runs: Sequence[PortalRun], fmt: str, *, changes: bool, drift: bool = False, **md: Any
+) -> int:
+    from reconciler.reconcile import exit_code
+
+    click.echo(_render(runs, fmt, drift=drift, **md), nl=False)
+    _step_summary(_render(runs, "markdown", drift=drift, **md))
+    _finish(runs)
+    return exit_code(runs, changes=changes)
 
 
 @click.command()
-@click.argument("specs", metavar="[SPEC]...", nargs=-1)
+@_sources
 @click.option(
     "--out",
-    "out",
     type=click.Path(path_type=Path),
-    help="Also save the plan file (JSON) here, for `portalctl apply PLAN`; with several "
-    "specs, a folder receiving one <spec stem>.plan.json per spec.",
+    help="Also save the plan file (JSON) here, for `portalctl apply PLAN`; with "
+    "several specs, a folder receiving one <spec stem>.plan.json per spec.",
 )
-@_format_option
+@_format
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 (instead of 0) when the plan has changes."
 )
-@_parallelism_option
-@_api_url_option
-@_insecure_option
+@_fleet
+@_connection
 def plan(
-    specs: tuple[str, ...],
+    sources: tuple[str, ...],
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
     parallelism: int,
+    shard: str | None,
     api_url: str | None,
     insecure: bool,
 ) -> int:
@@ -189,37 +215,77 @@ def plan(
     SPEC defaults to ./portal.yaml. Several SPECs, a folder of them or a glob plan a fleet:
     each portal under its own header, then one summary; failures do not stop the others.
     """
-    return _show_plan(
-        specs,
-        _connection(api_url, insecure),
-        fmt=fmt,
-        out=out,
-        parallelism=parallelism,
-        changes_code=detailed_exitcode,
-    )
+    found = _expand(sources, shard)
+    if out is not None and (len(found.paths) != 1 or found.found):
+        from reconciler.planfile import plan_file_names
+
+        plan_file_names(found.paths)  # refuses clashing names before anything is planned
+    runs = _plan(found, _connection_of(api_url, insecure), parallelism)
+    if out is not None:
+        _save(runs, found, out)
+    return _show(runs, fmt, changes=detailed_exitcode)
 
 
 @click.command()
-@click.argument("specs", metavar="[SPEC]...", nargs=-1)
-@_format_option
-@_parallelism_option
-@_api_url_option
-@_insecure_option
+@_sources
+@_format
+@_fleet
+@_connection
 def drift(
-    specs: tuple[str, ...], fmt: str, parallelism: int, api_url: str | None, insecure: bool
+    sources: tuple[str, ...],
+    fmt: str,
+    parallelism: int,
+    shard: str | None,
+    api_url: str | None,
+    insecure: bool,
 ) -> int:
     """Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.
 
     Several SPECs (or a folder, or a glob) check a fleet: 2 when any portal drifted.
     """
-    return _show_plan(
-        specs,
-        _connection(api_url, insecure),
-        fmt=fmt,
-        out=None,
-        parallelism=parallelism,
-        changes_code=True,
-    )
+    conn = _connection_of(api_url, insecure, ci_sandbox=False)
+    runs = _plan(_expand(sources, shard), conn, parallelism)
+    return _show(runs, fmt, changes=True, drift=True)
+
+
+@click.command()
+@click.argument("plans", metavar="PLAN.json|DIR...", nargs=-1, required=True)
+@_format
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 (instead of 0) when a plan has changes."
+)
+@click.option(
+    "--preview-link", metavar="URL", help="Link the Markdown plan to the preview artifact at URL."
+)
+def show(
+    plans: tuple[str, ...], fmt: str, detailed_exitcode: bool, preview_link: str | None
+) -> int:
+    """Print saved plans exactly as `plan` printed them, without contacting the portal.
+
+    Several plan files (or the folders `plan --out DIR` wrote, e.g. one per shard) are merged
+    into one rendering and one exit code.
+    """
+    from reconciler.planfile import load_plan
+    from reconciler.reconcile import PortalRun
+
+    found = _expand(plans, None, plans=True)
+    if not found.saved_plans:
+        raise UsageError(
+            f"{found.paths[0]}: not a plan file",
+            hint="show reads the files `portalctl plan --out` wrote",
+        )
+    runs = []
+    for path in found.paths:
+        the_plan = load_plan(path)
+        runs.append(
+            PortalRun(
+                source=Path(the_plan.spec),
+                desired=the_plan.desired,
+                plan=the_plan,
+                diagnostics=the_plan.diagnostics,
+            )
+        )
+    return _show(runs, fmt, changes=detailed_exitcode, preview_link=preview_link)
 
 
 @click.command()
@@ -233,14 +299,14 @@ def drift(
     help="Allow disruptive changes (disabling the portal, turning off "
     "payment-method updates, invoice downloads or payment history).",
 )
-@_parallelism_option
-@_api_url_option
-@_insecure_option
+@_fleet
+@_connection
 def apply(
     sources: tuple[str, ...],
     auto_approve: bool,
     allow_disruptive: bool,
     parallelism: int,
+    shard: str | None,
     api_url: str | None,
     insecure: bool,
 ) -> int:
@@ -253,93 +319,110 @@ def apply(
     them all, a failure stops only its own portal.
     """
     from reconciler.api import run_sync
-    from reconciler.apply import refuse_disruptive
-    from reconciler.reconcile import apply as apply_core
-    from reconciler.reconcile import (
-        check_plan_target,
-        load_plan,
-        looks_like_plan_file,
-        single_spec,
-    )
+    from reconciler.cli.wiring import Progress, api_session
+    from reconciler.reconcile import apply_runs, exit_code, refuse
 
-    conn = _connection(api_url, insecure)
-    source = single_spec(sources)
-    if source is None:
-        from reconciler.cli.reconcile_fleet import apply_fleet_command
-
-        return apply_fleet_command(
-            sources,
-            conn,
-            auto_approve=auto_approve,
-            allow_disruptive=allow_disruptive,
-            parallelism=parallelism,
-            confirm=_confirm,
-            color=_use_colour(),
-            step_summary=_step_summary,
-        )
-    live: LiveState | None = None
-    if source.exists() and looks_like_plan_file(source):
-        the_plan = load_plan(source)
-        target = conn.resolve(the_plan.desired.target)
-        announce(target)
-        with _summarise_refusal(the_plan):
-            check_plan_target(the_plan, target)
-        click.echo(_render(the_plan, "text"), nl=False)
-    else:
-        the_plan, live, target = _plan_for(source, conn)
-        click.echo(_render(the_plan, "text"), nl=False)
-        if not the_plan.has_changes:
-            _step_summary(_render(the_plan, "markdown"))
+    found = _expand(sources, shard, plans=True)
+    many = len(found.paths) != 1
+    runs = _plan(found, _connection_of(api_url, insecure, ci_sandbox=False), parallelism)
+    with _summarise_refusal(runs):
+        runs = refuse(runs, allow_disruptive=allow_disruptive)
+    click.echo(_render(runs, "text"), nl=False)
+    todo = [r for r in runs if r.error is None and (r.has_changes or r.live is None)]
+    if not many:
+        with _summarise_refusal(runs):
+            _finish(runs)
+        if not todo:
+            _step_summary(_render(runs, "markdown"))
             return ExitCode.OK
-        with _summarise_refusal(the_plan):
-            if not allow_disruptive:
-                refuse_disruptive(the_plan)
-        if not auto_approve:
-            _confirm()
-
-    def progress(step: WriteStep) -> None:
-        names = ", ".join(c.field for c in step.changes if c.field)
-        what = f" ({names})" if names else ""
-        click.echo(f"{step.resource}: {step.action.value} done{what}")
-
-    try:
-        with _summarise_refusal(the_plan):
-            result = run_sync(
-                apply_core(
-                    the_plan,
-                    target,
-                    allow_disruptive=allow_disruptive,
-                    live=live,
-                    on_write=progress,
-                )
+    if todo and not found.saved_plans and not auto_approve:
+        if many:
+            click.echo(
+                f"portalctl: fleet: {len(todo):,} of "
+                f"{plural(len(runs), 'portal')} have changes to apply"
             )
-    except PartialApplyError as err:
-        _report_partial(err)
-        _step_summary(_render(the_plan, "markdown") + f"\n**Apply stopped part way:** {err}\n")
-        raise
-    click.echo(result.summary_line())
-    _step_summary(_render(the_plan, "markdown") + f"\n**{result.summary_line()}**\n")
+        _confirm()
+
+    def wrote(run: PortalRun, step: WriteStep) -> None:
+        names = ", ".join(c.field for c in step.changes if c.field)
+        where = f"{run.source}: " if many else ""
+        click.echo(
+            f"{where}{step.resource}: {step.action.value} done{f' ({names})' if names else ''}"
+        )
+
+    async def go() -> list[PortalRun]:
+        async with api_session() as api:
+            return await apply_runs(
+                runs,
+                api,
+                allow_disruptive=allow_disruptive,
+                parallelism=parallelism,
+                on_write=wrote,
+                on_done=Progress(len(todo) if many else 0, label="applying"),
+            )
+
+    runs = run_sync(go())
+    _report_applied(runs, many)
+    if many:
+        _step_summary(_render(runs, "markdown", apply=True))
+    _notes(runs)
+    with _summarise_refusal(runs):
+        _finish(runs, apply=True)
+    return exit_code(runs)
+
+
+def _report_applied(runs: Sequence[PortalRun], many: bool) -> None:
+    from reconciler.render import partial_lines
+
+    for run in runs:
+        where = f"{run.source}: " if many else ""
+        if run.applied is not None and (run.has_changes or not many):
+            line = run.applied.summary_line()
+            click.echo(f"{where}{line}")
+            if not many:
+                _step_summary(_render(runs, "markdown") + f"\n**{line}**\n")
+        if isinstance(run.error, PartialApplyError):
+            for line in partial_lines(run.error, f"{where}" if many else ""):
+                click.echo(line, err=True)
+            if not many:
+                _step_summary(
+                    _render(runs, "markdown") + f"\n**Apply stopped part way:** {run.error}\n"
+                )
+
+
+def _notes(runs: Sequence[PortalRun]) -> None:
     from reconciler.render import after_apply_notes
 
-    for note in after_apply_notes([the_plan]):
+    applied = [r for r in runs if r.applied is not None]
+    for run in applied:
+        if run.applied is not None and run.applied.portal_url:
+            where = f"{run.source}: " if len(runs) != 1 else ""
+            click.echo(
+                safe_line(f"portalctl: {where}portal URL: {run.applied.portal_url}"), err=True
+            )
+    for note in after_apply_notes(r.plan for r in applied if r.plan is not None):
         click.echo(note, err=True)
-    return ExitCode.OK
 
 
 @contextmanager
-def _summarise_refusal(plan: Plan) -> Iterator[None]:
-    """A refusal before any write still leaves the plan and the reason in the GitHub step
-    summary, so a failed CI apply explains itself on the run page."""
+def _summarise_refusal(runs: Sequence[PortalRun]) -> Iterator[None]:
+    """A refusal of one portal before any write still leaves the plan and the reason in the
+    GitHub step summary, so a failed CI apply explains itself on the run page."""
     try:
         yield
     except PartialApplyError:
         raise  # something was written: the caller lists what
     except ReconcilerError as err:
-        _step_summary(
-            _render(plan, "markdown")
-            + f"\n**Apply refused (exit {err.exit_code}), nothing was written:** {err}\n"
-        )
+        if len(runs) == 1 and runs[0].plan is not None:
+            _step_summary(
+                _render(runs, "markdown")
+                + f"\n**Apply refused (exit {err.exit_code}), nothing was written:** {err}\n"
+            )
         raise
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin.isatty()
 
 
 def _confirm() -> None:
@@ -354,15 +437,6 @@ def _confirm() -> None:
         raise ReconcilerError("apply cancelled: the answer was not 'yes'; nothing was written")
 
 
-def _report_partial(err: PartialApplyError) -> None:
-    click.echo("portalctl: applied before the failure:", err=True)
-    for title in err.applied:
-        click.echo(f"  ✓ {title}", err=True)
-    click.echo("portalctl: NOT applied:", err=True)
-    for title in err.not_applied:
-        click.echo(f"  ✗ {title}", err=True)
-
-
 @click.command()
 @click.option(
     "--out",
@@ -373,16 +447,20 @@ def _report_partial(err: PartialApplyError) -> None:
     help="Folder to write portal.yaml, templates/ and assets/ into.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-@_api_url_option
-@_insecure_option
+@_connection
 def export(out_dir: Path, force: bool, api_url: str | None, insecure: bool) -> int:
     """Write the live portal as portal.yaml (+ templates, logo): export then plan = no changes."""
     from reconciler.api import run_sync
+    from reconciler.cli.wiring import api_session
     from reconciler.reconcile import export as export_core
 
-    target = _connection(api_url, insecure).resolve(None)
-    announce(target)
-    written = run_sync(export_core(target, out_dir, force=force))
-    for path in written:
+    target = _connection_of(api_url, insecure, ci_sandbox=False).resolve(None)
+    click.echo(f"portalctl: target: {target.describe()}", err=True)
+
+    async def go() -> list[Path]:
+        async with api_session() as api:
+            return await export_core(api, target, out_dir, force=force)
+
+    for path in run_sync(go()):
         click.echo(f"wrote {path}")
     return ExitCode.OK

@@ -1,54 +1,32 @@
-"""Renderers for a fleet run (several portals): text, one JSON document, one Markdown comment.
+"""Renderers for several portals at once: text, one JSON document, one Markdown comment.
 
-Pure functions of a list of ``FleetEntry`` (one per portal, in the order of the specs), like
-the one-portal renderers; only the CLI writes anywhere. The one-line summary
+Pure functions of a sequence of ``PortalRun`` (one per portal, in the order of the sources);
+only the CLI writes anywhere. The one-line summary
 (``portalctl: fleet: 50 portals: 44 in sync, 3 with changes, 3 failed``) and the failure lines
-under it come from ``summary_lines``.
+under it come from ``summary_lines``. ``reconciler.render.render_runs`` picks these or the
+one-portal renderers.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.render import plural
+from reconciler.render import plural, target_text
+from reconciler.textsafe import md_text, safe_line
 
 if TYPE_CHECKING:
-    from reconciler.errors import ReconcilerError
-    from reconciler.plan import Plan
+    from reconciler.reconcile import PortalRun
 
 #: Room a portal's Markdown section may always take while the comment has any left.
 SECTION_MIN_CHARS = 4_000
-#: Version of the fleet JSON document (``{"version": 1, "portals": [...]}``).
-FLEET_FORMAT_VERSION = 1
+#: Version of the JSON output (``{"format_version": 2, "summary": ..., "portals": [...]}``);
+#: documented in ``schemas/plan-output.schema.json``. 1 was the fleet-only document of 0.1.0.
+OUTPUT_FORMAT_VERSION = 2
 
 
-@dataclass(frozen=True)
-class FleetEntry:
-    """One portal of a fleet run: a plan (and, after apply, its summary line) or an error.
-
-    ``target`` is the resolved target's description, None when the spec failed before its
-    target was known (e.g. an invalid spec).
-    """
-
-    spec: str
-    target: str | None
-    plan: Plan | None = None
-    error: ReconcilerError | None = None
-    applied: str | None = None
-
-    @property
-    def state(self) -> str:
-        """``failed``, ``applied`` (apply wrote changes), ``changes`` or ``in-sync``."""
-        if self.error is not None:
-            return "failed"
-        if self.plan is not None and self.plan.has_changes:
-            return "applied" if self.applied is not None else "changes"
-        return "in-sync"
-
-
-def summary(entries: list[FleetEntry], *, apply: bool = False) -> str:
+def summary(entries: Sequence[PortalRun], *, apply: bool = False) -> str:
     """``50 portals: 44 in sync, 3 with changes, 3 failed``; after ``apply``:
     ``50 portals: 44 in sync, 3 applied, 3 failed``."""
     counts = {"in-sync": 0, "changes": 0, "applied": 0, "failed": 0}
@@ -61,32 +39,33 @@ def summary(entries: list[FleetEntry], *, apply: bool = False) -> str:
     )
 
 
-def summary_lines(entries: list[FleetEntry], *, apply: bool = False) -> list[str]:
+def summary_lines(entries: Sequence[PortalRun], *, apply: bool = False) -> list[str]:
     """The combined summary, then one line per failed portal with its one-line message."""
     lines = [f"portalctl: fleet: {summary(entries, apply=apply)}"]
     for entry in entries:
         if entry.error is not None:
             message = _one_line(str(entry.error))
             # A spec diagnostic already starts with the file (``portals/b.yaml:4:20: ...``).
-            named = message.startswith(f"{entry.spec}:")
-            lines.append(f"  {message}" if named else f"  {entry.spec}: {message}")
+            named = message.startswith(f"{entry.source}:")
+            lines.append(f"  {message}" if named else f"  {entry.source}: {message}")
     return lines
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return safe_line(" ".join(text.split()))
 
 
-def header(entry: FleetEntry) -> str:
+def header(entry: PortalRun) -> str:
     """The line above each portal's plan in the text output."""
-    where = f" -> {entry.target}" if entry.target else ""
-    return f"=== {entry.spec}{where} ==="
+    target = target_text(entry)
+    where = f" -> {target}" if target else ""
+    return safe_line(f"=== {entry.source}{where} ===")
 
 
 # --- text ------------------------------------------------------------------------------------
 
 
-def render_text(entries: list[FleetEntry], *, color: bool = False) -> str:
+def render_text(entries: Sequence[PortalRun], *, color: bool = False) -> str:
     """Each portal's text plan (or its error) under a header line naming spec and target."""
     from reconciler.render import text
 
@@ -103,29 +82,38 @@ def render_text(entries: list[FleetEntry], *, color: bool = False) -> str:
 # --- json ------------------------------------------------------------------------------------
 
 
-def to_dict(entries: list[FleetEntry]) -> dict[str, Any]:
-    """``{"version": 1, "summary": {...}, "portals": [{"spec", "target", "plan" | "error"}]}``."""
+def to_dict(entries: Sequence[PortalRun]) -> dict[str, Any]:
+    """``{"format_version": 2, "summary": {...}, "portals": [{"spec", "target", "state",
+    "diagnostics", "plan", "error", "applied"}]}``: the same shape for one portal or many."""
+    from reconciler.planfile import plan_to_dict
+
     portals: list[dict[str, Any]] = []
     counts = {"total": len(entries), "in_sync": 0, "with_changes": 0, "applied": 0, "failed": 0}
     for entry in entries:
-        item: dict[str, Any] = {"spec": entry.spec, "target": entry.target}
         state = entry.state
         counts[{"in-sync": "in_sync", "changes": "with_changes"}.get(state, state)] += 1
-        if entry.plan is not None:
-            item["plan"] = entry.plan.to_dict()
-            if entry.applied is not None:
-                item["applied"] = entry.applied
+        error = None
         if entry.error is not None:
-            item["error"] = {
+            error = {
                 "message": _one_line(str(entry.error)),
                 "exit_code": entry.error.exit_code,
                 "type": type(entry.error).__name__,
             }
-        portals.append(item)
-    return {"version": FLEET_FORMAT_VERSION, "summary": counts, "portals": portals}
+        portals.append(
+            {
+                "spec": str(entry.source),
+                "target": target_text(entry),
+                "state": state,
+                "diagnostics": [d.to_dict() for d in entry.diagnostics],
+                "plan": plan_to_dict(entry.plan) if entry.plan is not None else None,
+                "error": error,
+                "applied": entry.applied.summary_line() if entry.applied is not None else None,
+            }
+        )
+    return {"format_version": OUTPUT_FORMAT_VERSION, "summary": counts, "portals": portals}
 
 
-def render_json(entries: list[FleetEntry]) -> str:
+def render_json(entries: Sequence[PortalRun]) -> str:
     return json.dumps(to_dict(entries), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -133,7 +121,12 @@ def render_json(entries: list[FleetEntry]) -> str:
 
 
 def render_markdown(
-    entries: list[FleetEntry], *, apply: bool = False, max_chars: int | None = None
+    entries: Sequence[PortalRun],
+    *,
+    apply: bool = False,
+    drift: bool = False,
+    preview_link: str | None = None,
+    max_chars: int | None = None,
 ) -> str:
     """One Markdown document: the fleet summary table, then each changed portal's plan.
 
@@ -145,7 +138,10 @@ def render_markdown(
     from reconciler.render import markdown
 
     limit = markdown.MAX_CHARS if max_chars is None else max_chars
-    head = [f"### portalctl fleet: {summary(entries, apply=apply)}", ""]
+    kind = "drift" if drift else "fleet"
+    head = [f"### portalctl {kind}: {summary(entries, apply=apply)}", ""]
+    if preview_link:
+        head += [markdown.preview_line(preview_link), ""]
     table_head = ["| Spec | Target | Result |", "|---|---|---|"]
     order = {"failed": 0, "changes": 1, "applied": 1, "in-sync": 2}
     ranked = sorted(entries, key=lambda e: order[e.state])  # stable: spec order within a rank
@@ -178,7 +174,7 @@ def render_markdown(
         share = max(budget // (len(sections) - index), min(budget, SECTION_MIN_CHARS), 0)
         block = _section(entry, share)
         if not block:
-            omitted.append(entry.spec)
+            omitted.append(str(entry.source))
         budget -= len(block)
         text += block
     if omitted:
@@ -192,35 +188,35 @@ def render_markdown(
     return text
 
 
-def _section(entry: FleetEntry, budget: int) -> str:
+def _section(entry: PortalRun, budget: int) -> str:
     """The portal's plan under a heading naming its spec; "" when it cannot fit ``budget``."""
     from reconciler.render import markdown
 
     assert entry.plan is not None
-    title = f"#### {markdown._code(entry.spec)}\n\n"
+    title = f"#### {markdown._code(str(entry.source))}\n\n"
     body = markdown.render(entry.plan, max_chars=max(budget - len(title), 0))
     # Each portal's heading sits below the fleet's and its spec's.
-    body = body.replace("### portalctl plan:", "##### portalctl plan:", 1)
+    body = body.replace("### portalctl", "##### portalctl", 1)
     block = title + body + "\n"
     return block if len(block) <= budget else ""
 
 
-def _row(entry: FleetEntry) -> str:
+def _row(entry: PortalRun) -> str:
     from reconciler.render import markdown
 
-    target = markdown._code(entry.target) if entry.target else ""
+    where = target_text(entry)
+    target = markdown._code(where) if where else ""
     if entry.error is not None:
-        result = f"❌ failed: {markdown._esc(_clip(_one_line(str(entry.error))))}"
+        result = f"❌ failed: {md_text(_clip(_one_line(str(entry.error))))}"
     elif entry.plan is not None and entry.plan.has_changes:
-        c = entry.plan.counts()
         verb = "applied" if entry.applied is not None else "to apply"
-        result = f"{c['update']} to change, {c['upload']} to upload, {c['reset']} to reset"
+        result = entry.plan.counts_text()
         result = f"✏️ {result}" if verb == "to apply" else f"✅ applied: {result}"
         if entry.plan.disruptive:
             result += f" (⚠️ {len(entry.plan.disruptive)} disruptive)"
     else:
         result = "in sync"
-    return f"| {markdown._code(entry.spec)} | {target} | {result} |"
+    return f"| {markdown._code(str(entry.source))} | {target} | {result} |"
 
 
 def _clip(text: str, limit: int = 200) -> str:

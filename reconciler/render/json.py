@@ -1,4 +1,4 @@
-"""JSON renderer: exactly ``Plan.to_dict()`` (the same document a plan file holds)."""
+"""JSON renderer of one plan: exactly ``planfile.plan_to_dict`` (what a plan file holds)."""
 
 from __future__ import annotations
 
@@ -10,4 +10,6 @@ if TYPE_CHECKING:
 
 
 def render(plan: Plan) -> str:
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    from reconciler.planfile import plan_to_dict
+
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"

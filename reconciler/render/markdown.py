@@ -1,9 +1,12 @@
 """Markdown plan for pull-request comments and ``$GITHUB_STEP_SUMMARY``.
 
-Summary first, then one table row per change (colour swatches for colours), then each
+Summary first, then the spec's warnings and notices, then one table row per change (a
+colour as a backticked hex code, which GitHub draws as a swatch, with its WCAG contrast
+ratio against white button text: no outside image service sees the brand colours), then each
 template's body diff in a collapsible ``<details>`` block. The result is ALWAYS shorter than
 GitHub's comment limit (65,536 characters): diffs are truncated, with a note pointing at the
-full plan artifact, when they would not fit.
+full plan artifact, when they would not fit. Every value a spec or server supplied is
+escaped (``reconciler.textsafe``): it cannot break out of its cell or inject HTML.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from reconciler.render.values import HEX_COLOUR, diff_stat, fmt_value, logo_text
+from reconciler.model import HEX_COLOUR
+from reconciler.render.values import diff_stat, fmt_value, logo_text
+from reconciler.textsafe import md_text, plural, safe, safe_line
 
 if TYPE_CHECKING:
     from reconciler.plan import Change, Plan
@@ -21,32 +26,42 @@ MAX_CHARS = 65_000
 _CELL_MAX = 120
 
 
-def render(plan: Plan, *, max_chars: int = MAX_CHARS) -> str:
+def render(
+    plan: Plan,
+    *,
+    max_chars: int = MAX_CHARS,
+    drift: bool = False,
+    preview_link: str | None = None,
+) -> str:
     """The plan as GitHub-flavoured Markdown, never longer than ``max_chars``."""
     spec = _code(plan.spec)
+    kind = "drift" if drift else "plan"
+    extra = _diagnostics(plan) + ([preview_line(preview_link), ""] if preview_link else [])
     if not plan.changes:
         lines = [
-            "### portalctl plan: no changes",
+            f"### portalctl {kind}: no changes",
             "",
             f"The portal matches {spec}.",
             "",
             f"**Target:** {_code(plan.target)}",
         ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + ("\n" + "\n".join(extra) if extra else "")
+    heading = "the portal differs from the spec: " if drift else ""
     parts = [
-        f"### portalctl plan: {_summary(plan)}",
+        f"### portalctl {kind}: {heading}{plan.counts_text()}",
         "",
         f"**Target:** {_code(plan.target)} · **Spec:** {spec}",
         "",
+        *extra,
     ]
     risky = plan.disruptive
     if risky:
         parts += [
             "> [!WARNING]",
-            f"> {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}; "
+            f"> {plural(len(risky), 'disruptive change')}; "
             "`portalctl apply` needs `--allow-disruptive`:",
         ]
-        parts += [f"> - **{_esc(c.title)}**: {_esc(c.reason or '')}" for c in risky]
+        parts += [f"> - **{md_text(c.title)}**: {md_text(c.reason or '')}" for c in risky]
         parts.append("")
     parts += [
         "| | Resource | Field | Before | After | Source |",
@@ -70,9 +85,31 @@ def render(plan: Plan, *, max_chars: int = MAX_CHARS) -> str:
     return head + "".join(details) + footer
 
 
-def _summary(plan: Plan) -> str:
-    c = plan.counts()
-    return f"{c['update']} to change, {c['upload']} to upload, {c['reset']} to reset"
+def preview_line(url: str) -> str:
+    """The link to the run's preview artifact (rendered portal and emails)."""
+    return f"**Preview:** [the portal and emails as customers will see them]({_url(url)})"
+
+
+def _url(url: str) -> str:
+    return safe_line(url).replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+_MARKS = {"error": "❌", "warning": "⚠️", "notice": "ℹ️"}  # noqa: RUF001
+
+
+def _diagnostics(plan: Plan) -> list[str]:
+    """The spec's warnings and notices (the text plan prints them on stderr)."""
+    if not plan.diagnostics:
+        return []
+    lines = ["**Spec findings:**", ""]
+    for diag in plan.diagnostics:
+        mark = _MARKS.get(diag.severity.value, "")
+        hint = f" {md_text(diag.hint)}" if diag.hint else ""
+        lines.append(
+            f"- {mark} {diag.severity.value} {_code(str(diag.origin))} "
+            f"{_code(diag.path)}: {md_text(diag.message)}{hint} ({_code(diag.rule)})"
+        )
+    return [*lines, ""]
 
 
 def _row(change: Change) -> str:
@@ -83,7 +120,7 @@ def _row(change: Change) -> str:
         before, after = _cell(change.field, change.before), _cell(change.field, change.after)
     elif change.resource == "settings/logo":
         fld = ""
-        before, after = _esc(logo_text(change.before)), _esc(logo_text(change.after))
+        before, after = md_text(logo_text(change.before)), md_text(logo_text(change.after))
     else:
         b = change.before or {}
         a = change.after or {}
@@ -107,14 +144,17 @@ def _row(change: Change) -> str:
 def _cell(field: str | None, value: Any) -> str:
     text = fmt_value(value)
     if isinstance(value, str) and HEX_COLOUR.match(value):
-        hexa = value.lower().lstrip("#")
-        swatch = f"![{value.lower()}](https://placehold.co/12x12/{hexa}/{hexa}.png)"
-        return f"{swatch} {_code(text)}"
+        from reconciler.spec.lint import WCAG_AA, contrast_ratio
+
+        ratio = contrast_ratio(value, "#ffffff")
+        verdict = "" if ratio >= WCAG_AA else f" ⚠️ below {WCAG_AA:g}:1"
+        # GitHub draws a swatch beside a backticked hex colour; no image service needed.
+        return f"{_code(value.upper())} (contrast {ratio:.2f}:1 on white{verdict})"
     return _code(_clip(text))
 
 
 def _details(change: Change, budget: int) -> str:
-    diff = change.body_diff or ""
+    diff = safe(change.body_diff or "")
     added, removed = diff_stat(diff)
     summary = f"<code>{_html(change.resource)}</code> body diff (+{added} -{removed})"
     fence = _fence(diff)
@@ -134,7 +174,7 @@ def _details(change: Change, budget: int) -> str:
         used += len(line)
     dropped = len(lines) - len(kept)
     note = (
-        f"\n_Diff truncated: {dropped} more line{'s' if dropped != 1 else ''} not shown. "
+        f"\n_Diff truncated: {plural(dropped, 'more line')} not shown. "
         "The full plan is in the plan artifact (`portalctl plan --out plan.json`)._\n\n"
     )
     if room <= 0:
@@ -151,22 +191,18 @@ def _fence(text: str) -> str:
 
 
 def _clip(text: str) -> str:
-    text = text.replace("\n", "⏎")
+    text = safe_line(text.replace("\n", "⏎"))
     return text if len(text) <= _CELL_MAX else text[: _CELL_MAX - 1] + "…"
 
 
 def _code(text: str) -> str:
-    """An inline code span that survives backticks and table pipes inside ``text``."""
-    text = text.replace("|", "\\|")
+    """An inline code span that survives backticks, table pipes and controls in ``text``."""
+    text = safe_line(text).replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-def _esc(text: str) -> str:
-    return re.sub(r"([\\`*_|<>\[\]])", r"\\\1", text)
-
-
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return safe_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.render.values import fmt_value, logo_text
+from reconciler.textsafe import plural, safe, safe_line
 
 if TYPE_CHECKING:
     from reconciler.plan import Change, Plan
@@ -52,7 +53,7 @@ def render(plan: Plan, *, color: bool = False) -> str:
     if not plan.changes:
         return paint(plan.summary_line(), "bold") + "\n"
     lines = [
-        f"portalctl will make these changes to {plan.target} (spec {plan.spec}):",
+        safe_line(f"portalctl will make these changes to {plan.target} (spec {plan.spec}):"),
         "",
     ]
     current: str | None = None
@@ -78,8 +79,7 @@ def render(plan: Plan, *, color: bool = False) -> str:
     if risky:
         lines.append(
             paint(
-                f"! {len(risky)} disruptive change{'s' if len(risky) != 1 else ''}: apply "
-                "needs --allow-disruptive.",
+                f"! {plural(len(risky), 'disruptive change')}: apply needs --allow-disruptive.",
                 "danger",
             )
         )
@@ -87,7 +87,7 @@ def render(plan: Plan, *, color: bool = False) -> str:
 
 
 def _where(change: Change) -> str:
-    return f"  # {change.origin}" if change.origin else ""
+    return safe_line(f"  # {change.origin}") if change.origin else ""
 
 
 def _settings_line(change: Change, paint: _Painter) -> list[str]:
@@ -95,7 +95,7 @@ def _settings_line(change: Change, paint: _Painter) -> list[str]:
     if change.disruptive:
         return [
             "    " + paint(f"! {text}", "danger") + _where(change),
-            f"        disruptive: {change.reason}",
+            f"        disruptive: {safe_line(change.reason or '')}",
         ]
     return [f"      {text}{_where(change)}"]
 
@@ -123,7 +123,7 @@ def _template_lines(change: Change, paint: _Painter) -> list[str]:
     if old_subject != new_subject:
         lines.append(f"      subject: {fmt_value(old_subject)} -> {fmt_value(new_subject)}")
     if change.body_diff:
-        for raw in change.body_diff.splitlines():
+        for raw in safe(change.body_diff).splitlines():
             if raw.startswith(("+++", "---")):
                 styled = paint(raw, "bold")
             elif raw.startswith("@@"):

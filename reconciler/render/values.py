@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from reconciler.model import HEX_COLOUR
+from reconciler.textsafe import safe_line
 
 
 def fmt_value(value: Any) -> str:
     """``#1662dd`` bare, strings JSON-quoted, ``true``/``false``/``null`` as in the spec."""
     if isinstance(value, str) and HEX_COLOUR.match(value):
         return value.lower()
-    return json.dumps(value, ensure_ascii=False)
+    # JSON escapes C0 controls; safe_line also catches C1, bidi overrides and separators.
+    return safe_line(json.dumps(value, ensure_ascii=False))
 
 
 def logo_text(value: Any) -> str:
     """One side of a logo change: ``assets/logo.png (image/png, 2,345 bytes, sha256 3f2a…)``."""
     if not value:
         return "no logo (portal default)"
+    return safe_line(_logo_text(value))
+
+
+def _logo_text(value: Any) -> str:
     sha = str(value.get("sha256") or "")[:12]
     if value.get("file"):
         return (

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.model import SANDBOX_KEY
 from reconciler.sandbox.faults import Faults
-
-#: The key the embedded sandbox (and ``sandbox serve`` without ``--api-key``) accepts.
-#: Public by design: it only ever opens a local sandbox portal.
-SANDBOX_KEY = "sk_test_sandbox"
 
 if TYPE_CHECKING:
     from reconciler.sandbox.app import create_app

@@ -36,6 +36,7 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
     ``path`` was given.
     """
     from reconciler.spec.build import build_state
+    from reconciler.spec.extends import SpecFile, load_chain, merge_chain
     from reconciler.spec.lint import lint
     from reconciler.spec.schema import schema_diagnostics, secret_paths, text_secrets, tree_checks
 
@@ -43,23 +44,30 @@ def load_spec(path: Path | str, *, strict: bool = False) -> tuple[DesiredState, 
     spec_path = Path(path)
     raw = _read(spec_path, file)
     size = spec_path.stat().st_size if len(raw) > MAX_SPEC_BYTES else None
-    loaded = load_yaml(raw, file, size=size)
-    diagnostics = list(loaded.diagnostics)
-    # API keys outside any value (comments), or anywhere if the file did not load.
-    diagnostics += text_secrets(loaded.text, loaded.scalar_spans, file)
-    if loaded.tree is None:
+    chain, broken_chain = load_chain(SpecFile(spec_path, file, load_yaml(raw, file, size=size)))
+    diagnostics = list(broken_chain)
+    loader_bad: set[tuple[str | int, ...]] = set()
+    for item in chain:
+        loaded = item.loaded
+        diagnostics += loaded.diagnostics
+        # API keys outside any value (comments), or anywhere if the file did not load.
+        diagnostics += text_secrets(loaded.text, loaded.scalar_spans, item.file)
+        loader_bad |= loaded.bad
+    if broken_chain or any(item.loaded.tree is None for item in chain):
         raise SpecError(sort_diagnostics(_redacted(diagnostics), file))
-    tree = loaded.tree
+    tree = merge_chain(chain)
 
     schema_found, bad = schema_diagnostics(tree, file)
     secrets = secret_paths(tree)
     # Values the loader or the secret check already reported are not reported again.
-    quiet = {dotted(p) for p in secrets | loaded.bad}
+    quiet = {dotted(p) for p in secrets | loader_bad}
     diagnostics += [d for d in schema_found if not _is_under_dotted(d.path, quiet)]
-    bad |= secrets | loaded.bad
-    diagnostics += tree_checks(tree, file, bad)
+    bad |= secrets | loader_bad
+    for item in chain:  # each file's own values, also those an overlay replaces
+        assert item.loaded.tree is not None
+        diagnostics += tree_checks(item.loaded.tree, item.file, bad)
 
-    built = build_state(tree, loaded.text, spec_path, file, bad)
+    built = build_state(tree, chain, file, bad)
     diagnostics += built.diagnostics
     diagnostics += lint(built, tree)
 
@@ -116,15 +124,17 @@ def _redacted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _read(spec_path: Path, file: str) -> bytes:
+    """The spec's bytes, capped; a FIFO or device named as a spec is refused, not read."""
+    from reconciler.spec.files import FileProblem, read_capped
+
+    if spec_path.is_dir():
+        raise UsageError(
+            f"{file}: is a directory, not a spec file",
+            hint="name the portal.yaml file inside it",
+        )
+    if not spec_path.exists():
+        raise UsageError(f"{file}: no such file")
     try:
-        if spec_path.is_dir():
-            raise UsageError(
-                f"{file}: is a directory, not a spec file",
-                hint="name the portal.yaml file inside it",
-            )
-        with spec_path.open("rb") as handle:
-            return handle.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
+        return read_capped(spec_path, MAX_SPEC_BYTES, follow=True)
+    except FileProblem as problem:
+        raise UsageError(f"{file}: {problem.message}", hint=problem.hint) from None

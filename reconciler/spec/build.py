@@ -8,11 +8,13 @@ folder, wrong type, too large, not UTF-8) become diagnostics here.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.images import NotAnImage, sniff_image
+from reconciler.images import RECOMMENDED_LOGO, NotAnImage, dimension_problem, sniff_image
 from reconciler.model import (
     BODY_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -27,7 +29,8 @@ from reconciler.model import (
     ResetToDefault,
     TargetSpec,
 )
-from reconciler.spec import files
+from reconciler.spec import files, textcheck
+from reconciler.spec.extends import SpecFile
 from reconciler.spec.rules import severity
 from reconciler.spec.schema import SECRET_PATTERN, is_under
 from reconciler.spec.yamlload import YMap, YNode, YScalar, dotted, line_col, walk
@@ -76,16 +79,20 @@ class Built:
     sources: dict[str, tuple[TextSource, TextSource]] = field(default_factory=dict)
 
 
-def build_state(tree: YMap, text: str, spec_path: Path, file: str, bad: set[Path_]) -> Built:
-    """Assemble the ``DesiredState``; ``file`` is the spec path as the user wrote it."""
-    builder = _Builder(tree, text, spec_path, file, bad)
+def build_state(tree: YMap, chain: Sequence[SpecFile], file: str, bad: set[Path_]) -> Built:
+    """Assemble the ``DesiredState`` from the (merged) ``tree`` of ``chain`` (the spec, then
+    the bases it extends); ``file`` is the spec path as the user wrote it."""
+    builder = _Builder(tree, chain, file, bad)
     return builder.run()
 
 
 class _Builder:
-    def __init__(self, tree: YMap, text: str, spec_path: Path, file: str, bad: set[Path_]):
-        self.tree, self.text, self.file, self.bad = tree, text, file, bad
-        self.spec_dir = spec_path.parent
+    def __init__(self, tree: YMap, chain: Sequence[SpecFile], file: str, bad: set[Path_]):
+        self.tree, self.file, self.bad = tree, file, bad
+        self.spec_dir = chain[0].path.parent
+        self.texts = {item.file: item.loaded.text for item in chain}
+        self.dirs = {item.file: item.path.parent for item in chain}
+        self.chain_files = tuple(Path(item.file) for item in chain)
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, tuple[TextSource, TextSource]] = {}
 
@@ -143,6 +150,7 @@ class _Builder:
             templates=self.templates(),
             target=target,
             origins={dotted(path): node.where for path, node in walk(self.tree) if path},
+            sources=self.chain_files,
         )
         return Built(state, self.diagnostics, self.sources)
 
@@ -158,7 +166,7 @@ class _Builder:
             return None
         rel, where, path = node.value, node.origin, "portal.branding.logo"
         try:
-            real = files.resolve_inside(self.spec_dir, rel, what="logo")
+            real = files.resolve_inside(self.folder_of(node), rel, what="logo")
             data = files.read_capped(real, LOGO_MAX_BYTES)
         except files.FileProblem as problem:
             rule = (
@@ -189,6 +197,16 @@ class _Builder:
                 "export the logo as PNG (200x50 px, transparent background) or JPEG",
             )
             return None
+        too_odd = dimension_problem(info)
+        if too_odd is not None:
+            self.report(
+                "logo-dimensions",
+                where,
+                path,
+                f'"{rel}" declares {info.width}x{info.height} px; {too_odd}',
+                f"export it at the recommended {RECOMMENDED_LOGO} (a transparent PNG)",
+            )
+            return None
         ratio = info.width / info.height
         low, high = LOGO_ASPECT_RANGE
         if not low <= ratio <= high:
@@ -210,8 +228,23 @@ class _Builder:
                 "export a PNG with a transparent background (RGBA)",
             )
         return DesiredLogo(
-            files.local_file(rel, real, data), info.content_type, info.width, info.height
+            files.local_file(self.spec_relative(node, rel), real, data),
+            info.content_type,
+            info.width,
+            info.height,
         )
+
+    def folder_of(self, node: YNode) -> Path:
+        """The folder of the file that wrote ``node`` (a base's files are the base's)."""
+        return self.dirs.get(node.origin.file, self.spec_dir)
+
+    def spec_relative(self, node: YNode, rel: str) -> str:
+        """``rel`` (relative to the file that wrote ``node``) relative to the spec's folder,
+        so a saved plan finds a base's files from the spec, as it finds the spec's own."""
+        folder = self.folder_of(node)
+        if folder == self.spec_dir:
+            return rel
+        return Path(os.path.relpath(folder / rel, self.spec_dir)).as_posix()
 
     def templates(self) -> dict[str, DesiredTemplate | ResetToDefault]:
         out: dict[str, DesiredTemplate | ResetToDefault] = {}
@@ -238,7 +271,7 @@ class _Builder:
             subject_node.value,
             subject_node.origin,
             f"{base}.subject",
-            self.text,
+            self.texts.get(subject_node.origin.file),
             (subject_node.start_index, subject_node.end_index),
         )
         body_node = node.entries.get("body")
@@ -260,7 +293,7 @@ class _Builder:
                 body_text,
                 body_node.origin,
                 f"{base}.body",
-                self.text,
+                self.texts.get(body_node.origin.file),
                 (body_node.start_index, body_node.end_index),
             )
         elif isinstance(file_node, YScalar) and isinstance(file_node.value, str):
@@ -277,9 +310,9 @@ class _Builder:
 
     def body_file(self, node: YScalar, path: str) -> tuple[TextSource, LocalFile] | None:
         rel, where = str(node.value), node.origin
-        shown = files.display_path(self.file, rel)
+        shown = files.display_path(node.origin.file, rel)
         try:
-            real = files.resolve_inside(self.spec_dir, rel, what="template")
+            real = files.resolve_inside(self.folder_of(node), rel, what="template")
             data = files.read_capped(real, BODY_MAX_BYTES)
         except files.FileProblem as problem:
             rule = (
@@ -312,7 +345,19 @@ class _Builder:
                 "save the template as UTF-8",
             )
             return None
-        text = _lf(text.removeprefix("\ufeff"))
+        text = text.removeprefix("\ufeff")
+        found = textcheck.first_forbidden(text, multiline=True)
+        if found is not None:
+            index, char = found
+            self.report(
+                "control-character",
+                Origin(shown, *line_col(text, index)),
+                path,
+                f'"{rel}" contains {textcheck.char_name(char)}, {textcheck.kind_of(char)}',
+                textcheck.hint_for(char, multiline=True),
+            )
+            return None
+        text = _lf(text)
         match = SECRET_PATTERN.search(text)
         if match:
             line, col = line_col(text, match.start())
@@ -325,7 +370,7 @@ class _Builder:
             )
             return None
         source = TextSource(text, where, path, file=shown)
-        return source, files.local_file(rel, real, data)
+        return source, files.local_file(self.spec_relative(node, rel), real, data)
 
 
 def _lf(text: str) -> str:

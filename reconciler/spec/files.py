@@ -13,6 +13,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.model import LocalFile
@@ -149,19 +150,105 @@ def _os_problem(rel: str, exc: OSError | ValueError) -> FileProblem:
     )
 
 
-def read_capped(path: Path, limit: int) -> bytes:
+def read_capped(path: Path, limit: int, *, follow: bool = False) -> bytes:
     """Up to ``limit + 1`` bytes of ``path`` (so callers can tell "too large" without
-    reading a huge file); raise ``FileProblem`` if it cannot be read."""
+    reading a huge file); raise ``FileProblem`` if it cannot be read or is not a regular
+    file. The check is made on the opened file itself, so a file swapped after it was
+    checked for a FIFO (which would block), a device (``/dev/zero``, endless) or a
+    symlink (``follow=False``) is refused at once, never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        with path.open("rb") as handle:
-            return handle.read(limit + 1)
+        fd = os.open(path, flags)
     except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise FileProblem(
-            "unreadable",
-            f"cannot read it ({reason})",
-            "check the file's permissions",
-        ) from exc
+        if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+            raise FileProblem(
+                "not-a-file",
+                "it was replaced by a symlink",
+                "point at the file itself, not at a symlink",
+            ) from exc
+        raise _unreadable(exc) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(
+                "not-a-file",
+                f"it is {_file_kind(info.st_mode)}, not a regular file",
+                "point at a regular file",
+            )
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise _unreadable(exc) from exc
+    finally:
+        os.close(fd)
+
+
+def _unreadable(exc: OSError | ValueError) -> FileProblem:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return FileProblem("unreadable", f"cannot read it ({reason})", "check the file's permissions")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def check_local_file(
+    spec_dir: Path,
+    rel_path: str,
+    *,
+    max_bytes: int,
+    what: str = "file",
+    allowed: Sequence[Path] = (),
+) -> bytes:
+    """The bytes of ``rel_path`` (relative to ``spec_dir``), checked as ``validate`` checks
+    a logo or ``body_file``: relative, inside ``spec_dir`` or one of the ``allowed``
+    folders (pass the folders of ``DesiredState.sources``, since a base's files live next
+    to the base), also through symlinks; a regular file (not a FIFO or a device); at most
+    ``max_bytes`` bytes, never reading more than one byte past that. Raises
+    ``UsageError`` (exit 3) naming the file, what is wrong and what to do. Meant for
+    ``apply PLAN.json``, whose files may have been swapped since the plan was made."""
+    from reconciler.errors import UsageError
+
+    shown_path = display_path(os.path.join(os.fspath(spec_dir), "x"), rel_path)
+    root, rel = spec_dir, rel_path
+    if not os.path.isabs(rel_path) and "\0" not in rel_path:
+        target = Path(os.path.normpath(spec_dir.absolute() / rel_path))
+        for folder in allowed:
+            home = Path(os.path.normpath(folder.absolute()))
+            if _is_within(target, home):
+                root, rel = folder, os.path.relpath(target, home)
+                break
+    try:
+        real = resolve_inside(root, rel, what=what)
+        data = read_capped(real, max_bytes)
+    except FileProblem as problem:
+        message = problem.message
+        if message.startswith(shown(rel)):
+            message = message[len(shown(rel)) :].lstrip()
+        raise UsageError(f"{shown_path}: {message}", hint=problem.hint) from None
+    if len(data) > max_bytes:
+        raise UsageError(
+            f"{shown_path}: is larger than the limit of {max_bytes} bytes",
+            hint="make the plan again from a spec that passes `portalctl validate`",
+        )
+    return data
 
 
 def local_file(rel: str, path: Path, data: bytes) -> LocalFile:

@@ -24,6 +24,7 @@ from reconciler.model import (
 )
 from reconciler.spec.build import Built, TextSource
 from reconciler.spec.rules import severity
+from reconciler.spec.templates import syntax_problems
 from reconciler.spec.yamlload import YMap, YScalar, lookup
 
 #: ``{{ name }}`` placeholders (whitespace inside the braces allowed).
@@ -64,11 +65,31 @@ def _linking_events(state: DesiredState) -> list[str]:
     ]
 
 
+def template_syntax(built: Built, tree: YMap) -> Iterator[Diagnostic]:
+    for _event, (subject, body) in sorted(built.sources.items()):
+        for source in (subject, body):
+            for problem in syntax_problems(source.text):
+                nth = _overlapping_count(source.text, problem.marker, problem.index)
+                yield _diag(
+                    "template-syntax",
+                    source.locate(problem.marker, nth),
+                    source.path,
+                    problem.message,
+                    problem.hint,
+                )
+
+
+def _overlapping_count(text: str, token: str, before: int) -> int:
+    """How many (possibly overlapping) ``token``s start before index ``before``."""
+    return sum(1 for i in range(before) if text.startswith(token, i))
+
+
 def unknown_variables(built: Built, tree: YMap) -> Iterator[Diagnostic]:
     known = sorted(TEMPLATE_VARIABLES)
     for _event, (subject, body) in sorted(built.sources.items()):
         for source in (subject, body):
-            yield from _unknown_in(source, known)
+            if not syntax_problems(source.text):  # else template-syntax says it better
+                yield from _unknown_in(source, known)
 
 
 def _unknown_in(source: TextSource, known: list[str]) -> Iterator[Diagnostic]:
@@ -211,6 +232,7 @@ def _floor2(value: float) -> float:
 
 
 RULE_FUNCTIONS: tuple[Rule, ...] = (
+    template_syntax,
     unknown_variables,
     missing_portal_link,
     disabled_with_links,

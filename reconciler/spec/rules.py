@@ -17,8 +17,8 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     "yaml-encoding": (
         E,
         True,
-        "the spec file is not UTF-8 text, or holds a control character or a lone surrogate "
-        "(\\ud800)",
+        "the spec file is not UTF-8 text, or holds a lone surrogate (\\ud800) or a "
+        "non-character (U+FFFE)",
     ),
     "yaml-empty": (E, True, "the spec file is empty or holds only comments"),
     "yaml-syntax": (E, True, "the file is not valid YAML (tabs, bad indentation, quoting)"),
@@ -46,17 +46,58 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
         "date that does not exist (2024-13-45)",
     ),
     "yaml-boolean": (E, True, "a boolean written yes/no/on/off instead of true/false"),
+    "yaml-unclosed-quote": (
+        E,
+        True,
+        "a quoted one-line value runs over several lines: a closing quote is probably missing",
+    ),
+    "yaml-comment-value": (
+        E,
+        True,
+        'an unquoted value starting with "#" is read as a comment (primary_color: #1662DD)',
+    ),
+    "yaml-flow-value": (
+        E,
+        True,
+        'an unquoted value starting with "{" or "[" is read as a mapping or list '
+        "(subject: {{invoice_number}} ...)",
+    ),
+    "control-character": (
+        E,
+        True,
+        "a control character (C0, C1, DEL, NUL), bidi control (U+202E) or line break where "
+        "it does not belong, written raw or as an escape",
+    ),
     "secret-in-spec": (
         E,
         True,
         "an API key (sk_test_/sk_live_) is written in the spec or a template",
     ),
     "schema": (E, True, "the spec does not match schemas/portal.schema.json"),
+    # extends
+    "extends-missing": (E, True, "the base named by extends does not exist or cannot be read"),
+    "extends-invalid": (
+        E,
+        True,
+        "extends is not a relative path to a spec file (absolute, a directory, not text)",
+    ),
+    "extends-outside-repository": (
+        E,
+        True,
+        "the base named by extends is outside the repository holding the spec",
+    ),
+    "extends-cycle": (E, True, "bases extend each other in a loop"),
+    "extends-too-deep": (E, True, "more than 5 bases are stacked with extends"),
     # files
     "logo-missing": (E, False, "the logo file does not exist or cannot be read"),
     "logo-outside-folder": (E, False, "the logo path is absolute or leaves the spec's folder"),
     "logo-not-image": (E, False, "the logo is not a PNG or JPEG (by its magic bytes)"),
     "logo-too-large": (E, False, "the logo is larger than 512 KiB"),
+    "logo-dimensions": (
+        E,
+        False,
+        "the logo declares absurd dimensions (over 4096 px or under 8 px a side)",
+    ),
     "logo-aspect": (W, False, "the logo is not about 4:1 (200x50 px recommended)"),
     "logo-no-alpha": (W, False, "the logo has no transparency (a transparent PNG is recommended)"),
     "body-file-missing": (E, False, "a template's body_file does not exist or cannot be read"),
@@ -69,6 +110,11 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
     "body-file-too-large": (E, False, "a body_file is larger than 64 KiB"),
     "body-too-large": (E, False, "an inline body is larger than 64 KiB"),
     # meaning
+    "template-syntax": (
+        E,
+        False,
+        "a malformed {{placeholder}}: unclosed {{, stray }}, nested or empty braces",
+    ),
     "template-unknown-variable": (
         E,
         False,

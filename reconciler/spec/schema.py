@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.model import Diagnostic, Origin, Severity
+from reconciler.spec.textcheck import quoted
 from reconciler.spec.yamlload import (
     YAML12_BOOLEANS,
     YMap,
@@ -29,6 +30,7 @@ from reconciler.spec.yamlload import (
     to_python,
     walk,
 )
+from reconciler.spec.ytree import YSeq, flow_trap_text
 
 Path_ = tuple[str | int, ...]
 
@@ -36,6 +38,9 @@ SCHEMA_RESOURCE = "schemas/portal.schema.json"
 
 #: An API key written into the spec (4Geeks keys: sk_test_... / sk_live_...).
 SECRET_PATTERN = re.compile(r"sk_(?:test|live)_[A-Za-z0-9_\-]+")
+
+#: Text fields where `` #...`` right after the value is more likely part of it than a comment.
+_TRUNCATED_BY_COMMENT = frozenset({"company_name", "subject"})
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -132,6 +137,46 @@ def tree_checks(tree: YMap, file: str, bad: set[Path_]) -> list[Diagnostic]:
             continue
         if isinstance(node.value, str) and SECRET_PATTERN.search(node.value):
             out.append(_secret(node.origin, dotted(path)))
+        elif (
+            node.value is None
+            and node.plain
+            and node.comment
+            and len(node.comment) > 1
+            and not node.comment[1].isspace()
+            and not is_under(path, bad)
+        ):
+            # logo: #assets/logo.png is null (reset the logo!), not the path it looks like.
+            out.append(
+                Diagnostic(
+                    "yaml-comment-value",
+                    Severity.ERROR,
+                    node.origin,
+                    dotted(path),
+                    f'the value is empty: "#" starts a YAML comment, so {node.comment[:40]} is '
+                    "not read",
+                    f"quote it: {quoted(node.comment)}, or write null to mean no value",
+                )
+            )
+        elif (
+            name in _TRUNCATED_BY_COMMENT
+            and isinstance(node.value, str)
+            and node.plain
+            and node.comment
+            and len(node.comment) > 1
+            and not node.comment[1].isspace()
+            and not is_under(path, bad)
+        ):
+            whole = f"{node.raw} {node.comment}"
+            out.append(
+                Diagnostic(
+                    "yaml-comment-value",
+                    Severity.ERROR,
+                    node.origin,
+                    dotted(path),
+                    f'the value stops before "#": YAML reads {node.comment[:40]} as a comment',
+                    f"quote the whole value: {quoted(whole)}",
+                )
+            )
         elif (
             isinstance(node.value, bool)
             and node.plain
@@ -354,6 +399,19 @@ def _type_error(error: Any, node: YNode | None, diag: Any) -> tuple[Diagnostic, 
     expected = error.validator_value
     expected = [expected] if isinstance(expected, str) else list(expected)
     value = error.instance
+    if value is None and isinstance(node, YScalar) and node.plain and node.comment:
+        comment = node.comment if len(node.comment) <= 40 else node.comment[:37] + "..."
+        return diag(  # type: ignore[no-any-return]
+            f'the value is empty: "#" starts a YAML comment, so {comment} is not read',
+            f"quote it: {quoted(comment)}"
+            if "string" in expected
+            else "write the value before the comment",
+            rule="yaml-comment-value",
+        )
+    flow = node.flow_source if isinstance(node, YMap | YSeq) else None
+    if "string" in expected and flow:
+        trap_message, trap_hint = flow_trap_text(flow)
+        return diag(trap_message, trap_hint, rule="yaml-flow-value")  # type: ignore[no-any-return]
     if (
         "string" in expected
         and isinstance(node, YScalar)
@@ -366,7 +424,7 @@ def _type_error(error: Any, node: YNode | None, diag: Any) -> tuple[Diagnostic, 
             rule="yaml-unquoted",
         )
     want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
-    hint = None
+    hint: str | None = None
     if expected == ["boolean"] and isinstance(value, str):
         hint = "write true or false without quotes"
     elif value is None:

@@ -32,6 +32,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from reconciler.model import Diagnostic, Origin, Severity
+from reconciler.spec import textcheck, yamltraps
 from reconciler.spec.ytree import (
     MAX_NUMBER_CHARS,
     YAML12_BOOLEANS,
@@ -137,6 +138,10 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
             'start with "version: 1" and a "portal:" mapping',
         )
 
+    raw_chars = list(textcheck.raw_forbidden(text))
+    if raw_chars:
+        return LoadedYaml(None, text, [_raw_char(file, text, i, c) for i, c in raw_chars[:20]])
+
     loader: _StrictLoader | None = None
     try:
         loader = _StrictLoader(text, file)
@@ -150,10 +155,15 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
             "yaml-encoding",
             line,
             col,
-            f"character U+{code:04X} is not allowed in a YAML file",
-            "remove the control character",
+            f"character {textcheck.char_name(chr(code))} is not allowed in a YAML file",
+            "remove it (retype the text if it was pasted)",
         )
     except yaml.MarkedYAMLError as exc:
+        trap = yamltraps.explain(text, exc)
+        if trap is not None:
+            origin = Origin(file, trap.line, trap.col)
+            diag = Diagnostic(trap.rule, Severity.ERROR, origin, trap.path, trap.message, trap.hint)
+            return LoadedYaml(None, text, [diag])
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
@@ -191,6 +201,18 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
     tree = builder.build(root)
     assert isinstance(tree, YMap)
     return LoadedYaml(tree, text, builder.diagnostics, builder.bad, sorted(builder.spans))
+
+
+def _raw_char(file: str, text: str, index: int, char: str) -> Diagnostic:
+    line, col = line_col(text, index)
+    return Diagnostic(
+        "control-character",
+        Severity.ERROR,
+        Origin(file, line, col),
+        "",
+        f"the file contains {textcheck.char_name(char)}, {textcheck.kind_of(char)}",
+        textcheck.hint_for(char, multiline=True),
+    )
 
 
 class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]

@@ -18,6 +18,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.model import Diagnostic, Origin, Severity
+from reconciler.spec import textcheck
+from reconciler.textsafe import safe_line
 
 #: Longest unquoted number accepted, in characters. Python refuses to convert integers of
 #: more than 4300 digits, and no setting takes a number anywhere near this long.
@@ -60,6 +62,10 @@ class YScalar(YNode):
     value: Any = None
     raw: str = ""
     plain: bool = True
+    #: The quoting style: None (plain), '"', "'", "|" or ">".
+    style: str | None = None
+    #: A comment written on the same line right after the value (``# ...``), if any.
+    comment: str | None = None
 
 
 @dataclass
@@ -67,6 +73,8 @@ class YSeq(YNode):
     """A sequence of nodes."""
 
     items: list[YNode] = field(default_factory=list)
+    #: For a flow list (``[a, b]``): the rest of its first line, as written.
+    flow_source: str | None = None
 
 
 @dataclass
@@ -74,6 +82,8 @@ class YMap(YNode):
     """A mapping from string keys to nodes, in file order (first occurrence wins)."""
 
     entries: dict[str, YNode] = field(default_factory=dict)
+    #: For a flow mapping (``{a: b}``): the rest of its first line, as written.
+    flow_source: str | None = None
 
 
 def to_python(node: YNode) -> Any:
@@ -140,13 +150,26 @@ def _surrogate_text(char: str) -> str:
     return f"\\u{ord(char):04x}, a lone UTF-16 surrogate that is not a character"
 
 
+def flow_trap_text(text: str, index: int = 0) -> tuple[str, str]:
+    """Message and hint for an unquoted value starting with ``{`` or ``[`` at ``index``."""
+    line_end = text.find("\n", index)
+    value = safe_line(text[index : len(text) if line_end < 0 else line_end].rstrip())
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    kind = "mapping" if value.startswith("{") else "list"
+    return (
+        f'an unquoted value starting with "{value[:1]}" is read as a YAML {kind}, not as text',
+        f"quote the whole value: {textcheck.quoted(shown)}",
+    )
+
+
 class _Unreadable(Exception):
     """Internal: a scalar the builder refuses (reported, then skipped by later steps)."""
 
-    def __init__(self, rule: str, message: str, hint: str) -> None:
+    def __init__(self, rule: str, message: str, hint: str, *, at: Origin | None = None) -> None:
         self.rule = rule
         self.message = message
         self.hint = hint
+        self.at = at
         super().__init__(message)
 
 
@@ -168,7 +191,13 @@ class TreeBuilder:
         origin = self._origin(node.start_mark)
         start, end = node.start_mark.index, node.end_mark.index
         if isinstance(node, MappingNode):
-            out = YMap(origin, start, end)
+            if (
+                node.flow_style
+                and path
+                and any(not isinstance(key, ScalarNode) for key, _value in node.value)
+            ):
+                return self._flow_trap(node, path, origin)
+            out = YMap(origin, start, end, flow_source=self._flow_source(node))
             for key_node, value_node in node.value:
                 key = self._key(key_node, path)
                 if key is None:
@@ -198,15 +227,83 @@ class TreeBuilder:
                 start,
                 end,
                 items=[self.build(item, (*path, i)) for i, item in enumerate(node.value)],
+                flow_source=self._flow_source(node),
             )
         assert isinstance(node, ScalarNode)
         self.spans.append((start, end))
         try:
             value = self._scalar_value(node)
+            self._check_text(node, path, value)
         except _Unreadable as problem:
-            self._refuse(problem.rule, origin, path, problem.message, problem.hint)
+            self._refuse(problem.rule, problem.at or origin, path, problem.message, problem.hint)
             value = None
-        return YScalar(origin, start, end, value=value, raw=node.value, plain=node.style is None)
+        comment = self._comment_after(end)
+        if comment is not None and node.style is None and node.value == "":
+            # An empty value followed by a comment: point at the "#" that emptied it.
+            origin = Origin(self.file, *line_col(self.text, self.text.index("#", end)))
+        return YScalar(
+            origin,
+            start,
+            end,
+            value=value,
+            raw=node.value,
+            plain=node.style is None,
+            style=node.style,
+            comment=comment,
+        )
+
+    def _comment_after(self, index: int) -> str | None:
+        """The comment that follows a value on its line (``key: value  # comment``)."""
+        line_end = self.text.find("\n", index)
+        rest = self.text[index : len(self.text) if line_end < 0 else line_end]
+        stripped = rest.lstrip(" \t")
+        if stripped.startswith("#") and (not rest or rest[0] in " \t"):
+            return safe_line(stripped.rstrip())
+        return None
+
+    def _check_text(self, node: ScalarNode, path: tuple[str | int, ...], value: Any) -> None:
+        """Refuse a quoted one-line value that runs over lines, and forbidden characters."""
+        multiline = textcheck.is_multiline(path)
+        start, end = node.start_mark.line, node.end_mark.line
+        if node.style in ('"', "'") and end > start and not multiline:
+            raise _Unreadable(
+                "yaml-unclosed-quote",
+                f"this quoted value runs from line {start + 1} to line {end + 1}; a closing "
+                f"quote ({node.style}) is probably missing",
+                f"end the value with {node.style} on line {start + 1}",
+            )
+        if not isinstance(value, str):
+            return
+        found = textcheck.first_forbidden(value, multiline=multiline)
+        if found is None:
+            return
+        _index, char = found
+        source = self.text[node.start_mark.index : node.end_mark.index]
+        offset = textcheck.source_index(source, char, double_quoted=node.style == '"')
+        at = None
+        if offset >= 0:
+            at = Origin(self.file, *line_col(self.text, node.start_mark.index + offset))
+        raise _Unreadable(
+            "control-character",
+            f"the value contains {textcheck.char_name(char)}, {textcheck.kind_of(char)}",
+            textcheck.hint_for(char, multiline=multiline),
+            at=at,
+        )
+
+    def _flow_trap(self, node: MappingNode, path: tuple[str | int, ...], origin: Origin) -> YNode:
+        """``subject: {{invoice_number}}``: braces YAML read as a mapping of mappings."""
+        source = self._flow_source(node) or ""
+        self._refuse("yaml-flow-value", origin, path, *flow_trap_text(source))
+        return YMap(origin, node.start_mark.index, node.end_mark.index)
+
+    def _flow_source(self, node: Node) -> str | None:
+        """A flow node as written: its own text if on one line, else its first line."""
+        if not getattr(node, "flow_style", False):
+            return None
+        index, end = node.start_mark.index, node.end_mark.index
+        if "\n" not in self.text[index:end]:
+            return self.text[index:end]
+        return self.text[index : self.text.find("\n", index)].rstrip()
 
     def _refuse(
         self, rule: str, origin: Origin, path: tuple[str | int, ...], message: str, hint: str
@@ -222,6 +319,20 @@ class TreeBuilder:
             self.spans.append((node.start_mark.index, node.end_mark.index))
             key = str(node.value)
             surrogate = _SURROGATE.search(key)
+            found = textcheck.first_forbidden(key, multiline=False)
+            if surrogate is None and found is not None:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "control-character",
+                        Severity.ERROR,
+                        self._origin(node.start_mark),
+                        dotted(path),
+                        f"a key contains {textcheck.char_name(found[1])}, "
+                        f"{textcheck.kind_of(found[1])}",
+                        "remove it: keys are plain names such as company_name",
+                    )
+                )
+                return None
             if surrogate is None:
                 return key
             # Reported, and the entry left out (its parent stays valid).

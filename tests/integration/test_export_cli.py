@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.cli import run
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import REPO, copy_example
+from tests.helpers.cli import REPO, copy_example
 
 EMPTY_PORTAL_EXPORT = """\
 # yaml-language-server: $schema=https://raw.githubusercontent.com/portalctl/portalctl/v0.1.0/reconciler/schemas/portal.schema.json

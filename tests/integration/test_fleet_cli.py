@@ -75,7 +75,7 @@ def test_json_document_names_spec_target_plan_or_error(
     write(embedded_env / "portals/b.yaml", "version: 1\nportal: {}\nextra: 1\n")
     assert run(["drift", "portals/*.yaml", "--format", "json"]) == 3
     doc = json.loads(capsys.readouterr().out)
-    assert doc["version"] == 1
+    assert doc["format_version"] == 2
     assert doc["summary"] == {
         "total": 2,
         "in_sync": 0,
@@ -86,7 +86,7 @@ def test_json_document_names_spec_target_plan_or_error(
     a, b = doc["portals"]
     assert (a["spec"], a["target"]) == ("portals/a.yaml", "embedded sandbox (.portal/sandbox.db)")
     assert [c["title"] for c in a["plan"]["changes"]] == ["update settings branding.primary_color"]
-    assert "error" not in a and "plan" not in b
+    assert a["error"] is None and b["plan"] is None
     assert (b["spec"], b["target"]) == ("portals/b.yaml", None)
     assert b["error"]["exit_code"] == 3 and b["error"]["type"] == "SpecError"
     assert b["error"]["message"].startswith("portals/b.yaml:3:1: error: ")
@@ -131,16 +131,14 @@ def test_out_folder_names_and_single_spec_keeps_its_behaviour(
         "other.plan.json",
     ]
     assert "portalctl: 3 plan files saved to plans\n" in capsys.readouterr().err
-    # One spec: today's output, no fleet lines. A folder is always a fleet (even of one),
-    # so scripts reading `plan portals/ --format json` get the same document shape.
+    # One spec: today's output, no fleet lines, however it is named: one portal is a fleet
+    # of one, so a folder holding one spec prints exactly what the file does.
     assert run(["plan", "c/other.yaml"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("portalctl will make these changes to embedded sandbox")
     assert err == "portalctl: target: embedded sandbox (.portal/sandbox.db)\n"
     assert run(["plan", "c"]) == 0
-    assert capsys.readouterr().out.startswith(
-        "=== c/other.yaml -> embedded sandbox (.portal/sandbox.db) ===\n"
-    )
+    assert capsys.readouterr().out == out
     # --out naming a file while several specs need a folder.
     write(embedded_env / "taken.json", "{}")
     assert run(["plan", "a/portal.yaml", "b/portal.yaml", "--out", "taken.json"]) == 3
@@ -194,7 +192,8 @@ def test_out_folder_removes_plan_files_this_run_did_not_write(
     assert run(["apply", "plans"]) == 0
     out, err = capsys.readouterr()
     assert "portals/b.yaml" not in out + err
-    assert err.splitlines()[-1] == "portalctl: fleet: 1 portal: 0 in sync, 1 applied, 0 failed"
+    # One plan left: one portal, so one portal's output (no fleet summary line).
+    assert out.splitlines()[-1] == "Apply complete: 1 changed, 0 uploaded, 0 reset (1 write)."
 
 
 def test_apply_refuses_two_specs_for_one_portal_and_mixed_sources(
@@ -297,16 +296,16 @@ def test_apply_fleet_failure_at_a_first_write_keeps_its_own_exit_code(
     three: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A portal whose very first write fails wrote nothing: it reports the cause with its
-    own exit code (a 500 is 1), not "apply stopped after 0 of 1 changes" (exit 5)."""
+    own exit code (a 500 is 6), not "apply stopped after 0 of 1 changes" (exit 5)."""
     server = three
     server.set_faults(fail_write_numbers=[1])
-    assert run(["apply", "portals", "--auto-approve"]) == 1
+    assert run(["apply", "portals", "--auto-approve"]) == 6
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert lines[-4] == "portalctl: fleet: 3 portals: 0 in sync, 0 applied, 3 failed"
     for n, line in zip((1, 2, 3), lines[-3:], strict=True):
         assert line.startswith(
-            f"  portals/p{n}.yaml: {server.url} failed with HTTP 500 on PATCH settings: "
+            f"  portals/p{n}.yaml: {server.url} failed with HTTP 500 on PATCH /v1/portal/settings: "
             "injected failure of write #1; nothing was applied (request req_"
         )
         assert line.endswith(
@@ -322,7 +321,8 @@ def test_markdown_of_a_thousand_portals_lists_failures_first_and_notes_the_rest(
     from reconciler.errors import ApiAuthError
     from reconciler.model import DesiredState
     from reconciler.plan import Action, Change, Plan, Stage
-    from reconciler.render.fleet import FleetEntry, render_markdown
+    from reconciler.render.fleet import render_markdown
+    from tests.helpers import FleetEntry
 
     entries = []
     for i in range(1000):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_worktree
+from tests.helpers.cli import copy_worktree
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -265,6 +265,9 @@ class Runner:
             "LANG": "C.UTF-8",
             "CI": "true",
             "GITHUB_ACTIONS": "true",
+            # The stand-in runner has no real portal: choose the sandbox on purpose, since in
+            # CI portalctl refuses to fall back to it silently.
+            "PORTAL_API_URL": "sandbox",
             "GITHUB_REPOSITORY": self.github["repository"],
             "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_STEP_SUMMARY": str(self.summary),

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +16,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.api import ApiSession
 from reconciler.cli import run
 from reconciler.model import Secret, Target
 from reconciler.render import BRANDING_CACHE_NOTE
+from tests.helpers import embedded_session as ApiSession
+from tests.helpers.cli import REPO, copy_example
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC = "examples/portal.yaml"
 KEY_ENV = "ACME_PORTAL_KEY"  # the variable examples/portal.yaml's target names
 TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
@@ -33,16 +32,6 @@ EXAMPLE_TITLES = [
     "update settings branding.company_name",
     "update settings enabled",
 ]
-
-
-def copy_example(dest: Path) -> str:
-    """Copy examples/ into ``dest`` (a fresh cwd, so .portal/ lands in the tmp dir)."""
-    out = dest / "examples"
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / SPEC, out / "portal.yaml")
-    for sub in ("assets", "templates"):
-        shutil.copytree(REPO / "examples" / sub, out / sub, dirs_exist_ok=True)
-    return SPEC
 
 
 def api_requests(server: Any) -> list[dict[str, Any]]:
@@ -175,7 +164,8 @@ def test_drift_and_step_summary(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert run(["drift", spec]) == 2
     assert summary.read_text().startswith(
-        "### portalctl plan: 4 to change, 1 to upload, 0 to reset\n"
+        "### portalctl drift: the portal differs from the spec: 4 to change, 1 to upload, "
+        "0 to reset\n"
     )
     assert run(["apply", spec, "--auto-approve"]) == 0
     assert summary.read_text().endswith(
@@ -183,9 +173,9 @@ def test_drift_and_step_summary(
     )
     capsys.readouterr()
     assert run(["drift", spec, "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["has_changes"] is False
+    assert json.loads(capsys.readouterr().out)["portals"][0]["plan"]["has_changes"] is False
     assert summary.read_text().endswith(
-        "### portalctl plan: no changes\n\nThe portal matches `examples/portal.yaml`.\n\n"
+        "### portalctl drift: no changes\n\nThe portal matches `examples/portal.yaml`.\n\n"
         "**Target:** `embedded sandbox (.portal/sandbox.db)`\n\n"
     )
 
@@ -194,7 +184,7 @@ def test_plan_formats_and_plan_file(embedded_env: Path, capsys: pytest.CaptureFi
     spec = copy_example(embedded_env)
     assert run(["plan", spec, "--format", "json", "--out", "plan.json"]) == 0
     out, err = capsys.readouterr()
-    data = json.loads(out)
+    data = json.loads(out)["portals"][0]["plan"]
     saved = json.loads((embedded_env / "plan.json").read_text())
     assert data["changes"] == saved["changes"] and data["etags"] == saved["etags"]
     assert [c["title"] for c in data["changes"]] == EXAMPLE_TITLES
@@ -412,14 +402,15 @@ def test_http_two_racing_applies_one_wins_per_resource(http_env: Any, tmp_path: 
 def test_http_fault_at_the_first_write_is_the_cause_not_a_partial_apply(
     http_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Nothing written yet: the 500 itself (exit 1), not "stopped after 0 of 5" (exit 5)."""
+    """Nothing written yet: the 500 itself (exit 6), not "stopped after 0 of 5" (exit 5)."""
     server = http_env
     url = ["--api-url", server.url]
     server.set_faults(fail_write_numbers=[1])
-    assert run(["apply", SPEC, "--auto-approve", *url]) == 1
+    assert run(["apply", SPEC, "--auto-approve", *url]) == 6
     err = capsys.readouterr().err
     assert re.fullmatch(
-        rf"portalctl: error: {re.escape(server.url)} failed with HTTP 500 on PUT settings: "
+        rf"portalctl: error: {re.escape(server.url)} failed with HTTP 500 on PUT "
+        r"/v1/portal/settings/branding/logo: "
         r"injected failure of write #1; nothing was applied \(request req_\w+\); nothing was "
         r"written; try again later; if it persists, report it with the request id",
         err.splitlines()[-1],
@@ -455,7 +446,7 @@ def test_http_fault_at_each_later_write_step_then_converges(
     assert f"portalctl: error: apply stopped after {len(applied)} of 5 changes: " in err
     # The next plan shows exactly the rest.
     assert run(["plan", SPEC, "--format", "json", *url]) == 0
-    plan = json.loads(capsys.readouterr().out)
+    plan = json.loads(capsys.readouterr().out)["portals"][0]["plan"]
     assert [c["title"] for c in plan["changes"]] == not_applied
     # Re-running converges and nothing is lost.
     server.set_faults()

@@ -13,9 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import EVENTS, PERMISSIONS, Secret, Target
-from reconciler.reconcile import apply, load, plan_spec
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.model import EVENTS, PERMISSIONS, SANDBOX_KEY, Secret, Target
+from tests.helpers import apply, load, plan_spec
 
 LOGO = Path(__file__).resolve().parents[2] / "examples" / "assets" / "logo.png"
 WORDS = ["Invoice", "Your", "payment", "is", "ready", "Hola", "¡Gracias!", "and", "—", "€10"]

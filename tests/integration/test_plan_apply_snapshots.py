@@ -9,15 +9,12 @@ paths: the target is the embedded sandbox, named by its relative path).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import run
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan_apply_cli import copy_example
+from tests.helpers.cli import copy_example
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
 

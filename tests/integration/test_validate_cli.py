@@ -250,7 +250,7 @@ CASES = [
         "nul-in-path.yaml",
         3,
         3,
-        'tests/specs/nul-in-path.yaml:4:11: error: portal.branding.logo: "assets/logo\\u0000.png" contains a NUL character, which no file name can hold; remove it from the path, e.g. assets/logo.png [logo-missing]',
+        "tests/specs/nul-in-path.yaml:4:23: error: portal.branding.logo: the value contains U+0000 NUL, a control character; remove it (retype the text if it was pasted) [control-character]",
     ),
     (
         "payment-failed-cannot-update-card.yaml",
@@ -292,7 +292,7 @@ CASES = [
         "subject-with-line-break.yaml",
         3,
         3,
-        "tests/specs/subject-with-line-break.yaml:5:16: error: portal.notifications.invoice_created.subject: the subject must be a single line; remove the line break [schema]",
+        "tests/specs/subject-with-line-break.yaml:5:43: error: portal.notifications.invoice_created.subject: the value contains U+000A LF, a line break; write the value on one line [control-character]",
     ),
     (
         "surrogate-in-key.yaml",
@@ -346,7 +346,7 @@ CASES = [
         "unclosed-quote.yaml",
         3,
         3,
-        "tests/specs/unclosed-quote.yaml:5:1: error: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 4, column 19); check the indentation and quoting on this line [yaml-syntax]",
+        'tests/specs/unclosed-quote.yaml:4:19: error: portal.branding.company_name: the quoted value that starts here is never closed; a closing quote (") is probably missing; end the value with " on line 4 [yaml-unclosed-quote]',
     ),
     (
         "unknown-event.yaml",
@@ -370,7 +370,7 @@ CASES = [
         "unknown-top-level-key.yaml",
         3,
         3,
-        'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+        'tests/specs/unknown-top-level-key.yaml:4:1: error: owner: unknown key "owner"; allowed here: extends, portal, target, version [schema]',
     ),
     (
         "unknown-variable-in-body-file.yaml",
@@ -425,6 +425,78 @@ CASES = [
         3,
         3,
         "tests/specs/yaml11-yes-as-boolean.yaml:3:12: error: portal.enabled: yes is not a boolean in YAML 1.2 (YAML 1.1 reads it as true); use true or false [yaml-boolean]",
+    ),
+    (
+        "bidi-override-in-subject.yaml",
+        3,
+        3,
+        "tests/specs/bidi-override-in-subject.yaml:5:25: error: portal.notifications.invoice_created.subject: the value contains U+202E RIGHT-TO-LEFT OVERRIDE, an invisible bidirectional-text control, which can make text display differently from what it is; remove it (retype the text if it was pasted) [control-character]",
+    ),
+    (
+        "bidi-raw-in-comment.yaml",
+        3,
+        3,
+        "tests/specs/bidi-raw-in-comment.yaml:3:19: error: the file contains U+202E RIGHT-TO-LEFT OVERRIDE, an invisible bidirectional-text control, which can make text display differently from what it is; remove it (retype the text if it was pasted) [control-character]",
+    ),
+    (
+        "colour-as-comment.yaml",
+        3,
+        3,
+        'tests/specs/colour-as-comment.yaml:4:20: error: portal.branding.primary_color: the value is empty: "#" starts a YAML comment, so #1662DD is not read; quote it: "#1662DD" [yaml-comment-value]',
+    ),
+    (
+        "control-escape-in-name.yaml",
+        3,
+        3,
+        "tests/specs/control-escape-in-name.yaml:4:24: error: portal.branding.company_name: the value contains U+001B ESC, a control character; remove it (retype the text if it was pasted) [control-character]",
+    ),
+    (
+        "logo-absurd-dimensions.yaml",
+        3,
+        3,
+        'tests/specs/logo-absurd-dimensions.yaml:4:11: error: portal.branding.logo: "assets/huge.png" declares 100000x25000 px; a logo may be at most 4096 px a side; export it at the recommended 200x50 px (a transparent PNG) [logo-dimensions]',
+    ),
+    (
+        "quote-swallows-next-key.yaml",
+        3,
+        3,
+        'tests/specs/quote-swallows-next-key.yaml:4:19: error: portal.branding.company_name: this quoted value runs from line 4 to line 5; a closing quote (") is probably missing; end the value with " on line 4 [yaml-unclosed-quote]',
+    ),
+    (
+        "subject-flow-mapping.yaml",
+        3,
+        3,
+        'tests/specs/subject-flow-mapping.yaml:5:16: error: portal.notifications.invoice_created.subject: an unquoted value starting with "{" is read as a YAML mapping, not as text; quote the whole value: "{{invoice_number}} is due" [yaml-flow-value]',
+    ),
+    (
+        "template-nested-braces.yaml",
+        3,
+        3,
+        'tests/specs/template-nested-braces.yaml:8:23: error: portal.notifications.payment_failed.body: nested placeholders "{{ {{invoice_number}} }}"; write one variable per pair of braces, e.g. {{invoice_number}} [template-syntax]',
+    ),
+    (
+        "template-unclosed-placeholder.yaml",
+        3,
+        3,
+        'tests/specs/template-unclosed-placeholder.yaml:5:25: error: portal.notifications.invoice_created.subject: "{{invoice_number" is never closed: "{{" has no matching "}}" on its line; close it: {{invoice_number}} [template-syntax]',
+    ),
+    (
+        "extends-cycle.yaml",
+        3,
+        3,
+        'tests/specs/bases/cycle-back.yaml:2:10: error: extends: "../extends-cycle.yaml" makes a cycle: tests/specs/extends-cycle.yaml -> tests/specs/bases/cycle-back.yaml -> tests/specs/extends-cycle.yaml; remove the extends that closes the loop [extends-cycle]',
+    ),
+    (
+        "extends-missing-base.yaml",
+        3,
+        3,
+        'tests/specs/extends-missing-base.yaml:2:10: error: extends: "no-such-base.yaml" does not exist; the path is relative to the folder of the spec that names it; check its spelling [extends-missing]',
+    ),
+    (
+        "extends-outside-repository.yaml",
+        3,
+        3,
+        'tests/specs/extends-outside-repository.yaml:2:10: error: extends: "../../../outside.yaml" is outside the repository that holds this spec; keep the base in the same repository (the folder holding .git), so one review sees both [extends-outside-repository]',
     ),
 ]
 
@@ -589,10 +661,19 @@ def test_empty_directory_is_a_usage_error(
     assert err == "portalctl: error: portals: no .yaml or .yml files in this directory\n"
 
 
-def test_no_file_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_file_argument_checks_portal_yaml_here(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     rc, _out, err = validate(capsys)
     assert rc == 3
-    assert err == "portalctl: error: Missing argument 'SPEC...'; see `portalctl validate --help`\n"
+    assert err == (
+        "portalctl: error: portal.yaml: no such file; name your spec (`portalctl plan "
+        "path/to/portal.yaml`), or create one with `portalctl init`\n"
+    )
+    (tmp_path / "portal.yaml").write_text("version: 1\nportal:\n  enabled: true\n")
+    rc, out, _err = validate(capsys)
+    assert (rc, out) == (0, "portal.yaml: valid (0 warnings)\n")
 
 
 def test_api_key_is_never_echoed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -776,7 +857,7 @@ def test_a_missing_key_without_a_lookalike_is_still_reported(
     assert rc == 3
     assert err.splitlines() == [
         f'{spec}:1:1: error: portal: missing required key "portal"; add a "portal:" mapping with the settings to manage [schema]',
-        f'{spec}:2:1: error: owner: unknown key "owner"; allowed here: portal, target, version [schema]',
+        f'{spec}:2:1: error: owner: unknown key "owner"; allowed here: extends, portal, target, version [schema]',
     ]
 
 

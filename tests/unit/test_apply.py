@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from reconciler.api import ApiSession
 from reconciler.api.retry import RetryPolicy
 from reconciler.apply import (
     apply_plan,
@@ -37,6 +35,7 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.model import (
+    SANDBOX_KEY,
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
@@ -45,12 +44,11 @@ from reconciler.model import (
     Target,
 )
 from reconciler.plan import Plan, Stage, compute_plan
-from reconciler.reconcile import load_plan, save_plan
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.planfile import load_plan, save_plan
+from tests.helpers import embedded_session as ApiSession
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan import desired, full_plan, live_state, local
+from tests.helpers.plans import desired, full_plan, live_state, local
 
 EXAMPLE_LOGO = Path(__file__).resolve().parents[2] / "examples" / "assets" / "logo.png"
 
@@ -231,7 +229,7 @@ def test_apply_writes_in_order_chains_etags_and_verifies(tmp_path: Path, info_lo
 
 
 def test_plan_spec_logs_plan_computed(tmp_path: Path, info_logs: None) -> None:
-    from reconciler.reconcile import plan_spec
+    from tests.helpers import plan_spec
 
     target = sandbox_target(tmp_path)
     with capture_logs() as logs:

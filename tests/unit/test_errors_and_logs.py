@@ -13,7 +13,6 @@ from reconciler.errors import (
     ApiError,
     ConflictError,
     ExitCode,
-    FleetError,
     PartialApplyError,
     PreconditionFailed,
     SpecError,
@@ -39,12 +38,6 @@ def test_partial_apply_message_counts_changes() -> None:
 
 def test_api_error_names_request_id() -> None:
     assert str(ApiError("server error", request_id="req_123")) == "server error (request req_123)"
-
-
-def test_fleet_error_takes_the_worst_exit_code() -> None:
-    err = FleetError([("a.yaml", ApiAuthError("bad key")), ("b.yaml", UsageError("u"))], total=5)
-    assert err.exit_code == 6
-    assert str(err) == "2 of 5 portals failed: a.yaml, b.yaml"
 
 
 def test_spec_error_needs_diagnostics() -> None:
@@ -136,3 +129,58 @@ def test_key_shaped_values_are_masked_even_when_never_registered() -> None:
         "export PORTAL_API_KEY=sk_live_... (or sk_test_...)"
     )
     assert logs.redact_text("b'sk_test_Zz9\\nsk_test_Yy8'") == "b'sk_test_**********'"
+
+
+SECRET = "Q7h2Kx9pLm4Rt8Vw"  # the secret part of a registered key
+
+
+@pytest.mark.parametrize(
+    ("echoed", "shown"),
+    [
+        (f"sk_live_{SECRET}", "sk_live_**********"),
+        (SECRET, "**********"),
+        (f"sk%5Flive%5F{SECRET}", "sk%5Flive%5F**********"),
+        (f"sk%5flive%5f{SECRET}", "sk%5flive%5f**********"),
+        (f"sk-live-{SECRET}", "sk-live-**********"),
+        (f"SK_LIVE_{SECRET}", "SK_LIVE_**********"),
+        # Any character of the secret percent-encoded, hex digits in either case.
+        (SECRET.replace("K", "%4B").replace("p", "%70"), "**********"),
+        (SECRET.replace("K", "%4b"), "**********"),
+    ],
+)
+def test_a_registered_key_is_masked_in_every_spelling_a_server_may_echo(
+    echoed: str, shown: str
+) -> None:
+    logs.register_secret(f"sk_live_{SECRET}")
+    assert logs.redact_text(f"detail: unknown key {echoed}.") == f"detail: unknown key {shown}."
+
+
+def test_a_secret_with_dashes_and_underscores_is_masked_with_them_swapped() -> None:
+    logs.register_secret("sk_test_ab_cd-ef_gh-ij_kl")
+    for echoed in ("ab-cd_ef-gh_ij-kl", "ab%5Fcd%2def%5fgh%2Dij_kl", "ab_cd-ef_gh-ij_kl"):
+        assert logs.redact_text(f"[{echoed}]") == "[**********]", echoed
+
+
+def test_a_short_public_key_does_not_mask_ordinary_words() -> None:
+    logs.register_secret("sk_test_sandbox")
+    assert logs.redact_text("embedded sandbox (.portal/sandbox.db)") == (
+        "embedded sandbox (.portal/sandbox.db)"
+    )
+    assert logs.redact_text("key sk_test_sandbox") == "key sk_test_**********"
+
+
+def test_a_registered_value_that_is_not_key_shaped_is_masked_whole() -> None:
+    logs.register_secret("not-a-valid-key")
+    assert logs.redact_text("got not_a_valid_key and not%2Da%2Dvalid%2Dkey") == (
+        "got ********** and **********"
+    )
+
+
+def test_json_log_lines_mask_the_echoed_secret_part(capsys: pytest.CaptureFixture[str]) -> None:
+    stream = io.StringIO()
+    logs.configure(level="debug", log_format="json", stream=stream)
+    logs.register_secret(f"sk_live_{SECRET}")
+    logs.get_logger().warning("api.echo", detail=f"key {SECRET} and sk%5Flive%5F{SECRET}")
+    record = json.loads(stream.getvalue().splitlines()[-1])
+    assert record["detail"] == "key ********** and sk%5Flive%5F**********"
+    assert SECRET not in stream.getvalue()

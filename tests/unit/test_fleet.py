@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from reconciler.cli.wiring import Progress
 from reconciler.errors import ApiAuthError, ConflictError, ExitCode, InternalError, UsageError
-from reconciler.fleet import Progress, expand_specs, run_fleet
+from tests.helpers import expand_specs, run_fleet
 
 
 def make(tmp_path: Path, *names: str) -> list[Path]:

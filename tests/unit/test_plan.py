@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,66 +11,26 @@ from reconciler.errors import UsageError
 from reconciler.model import (
     RESET,
     DesiredLogo,
-    DesiredState,
     DesiredTemplate,
     LiveState,
     LiveTemplate,
-    LocalFile,
     Origin,
-    TargetSpec,
 )
 from reconciler.plan import (
-    PLAN_FORMAT_VERSION,
     Action,
-    Plan,
     Stage,
     compute_plan,
 )
-from reconciler.reconcile import load_plan, looks_like_plan_file, plan_file_names, save_plan
-
-SPEC = "portal.yaml"
-
-
-def live_state(**overrides: object) -> LiveState:
-    settings = {
-        "enabled": True,
-        "branding": {"company_name": None, "primary_color": "#1662dd", "logo": None},
-        "permissions": {
-            "update_payment_methods": True,
-            "view_payment_history": True,
-            "download_invoices": True,
-            "cancel_subscription": False,
-        },
-        "portal_url": "https://billing.example/p/abc",
-        "updated_at": "2026-01-01T00:00:00Z",
-    }
-    settings.update(overrides)
-    templates = {
-        event: LiveTemplate(event, f"default {event}", f"Hello\n{event}\n", True, f'"t-{event}"')
-        for event in ("invoice_created", "payment_failed", "payment_succeeded")
-    }
-    return LiveState(settings=settings, settings_etag='"s1"', templates=templates)
-
-
-def local(tmp_path: Path, name: str, data: bytes) -> LocalFile:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return LocalFile(name, path, hashlib.sha256(data).hexdigest(), len(data))
-
-
-def desired(tmp_path: Path, **kw: object) -> DesiredState:
-    base: dict[str, object] = {
-        "spec_path": tmp_path / SPEC,
-        "settings": {},
-        "origins": {
-            "portal.branding.primary_color": Origin(SPEC, 5, 20),
-            "portal.enabled": Origin(SPEC, 3, 12),
-            "portal.notifications.invoice_created": Origin(SPEC, 12, 5),
-        },
-    }
-    base.update(kw)
-    return DesiredState(**base)  # type: ignore[arg-type]
+from reconciler.planfile import (
+    PLAN_FORMAT_VERSION,
+    load_plan,
+    looks_like_plan_file,
+    plan_file_names,
+    plan_from_dict,
+    plan_to_dict,
+    save_plan,
+)
+from tests.helpers.plans import SPEC, desired, full_plan, live_state, local
 
 
 def test_no_changes_when_everything_matches(tmp_path: Path) -> None:
@@ -196,33 +155,9 @@ def test_execution_order_logo_templates_settings(tmp_path: Path) -> None:
     assert plan.changes[-1].field == "enabled"
 
 
-def full_plan(tmp_path: Path) -> Plan:
-    f = local(tmp_path, "assets/logo.png", b"png-bytes")
-    body = local(tmp_path, "templates/pf.html", b"Body {{customer_portal_link}}\n")
-    d = desired(
-        tmp_path,
-        settings={"branding": {"primary_color": "#0a4fb8"}, "enabled": False},
-        logo=DesiredLogo(f, "image/png", 200, 50),
-        templates={
-            "payment_failed": DesiredTemplate(
-                "payment_failed", "S", body.abs_path.read_text(), body
-            ),
-            "invoice_created": RESET,
-        },
-        target=TargetSpec("https://api.4geeks.io", "ACME_KEY"),
-    )
-    return compute_plan(
-        d,
-        live_state(),
-        target="https://api.4geeks.io",
-        target_url="https://api.4geeks.io",
-        created_at="2026-01-02T03:04:05+00:00",
-    )
-
-
 def test_to_dict_round_trip_and_checksum(tmp_path: Path) -> None:
     plan = full_plan(tmp_path)
-    data = plan.to_dict()
+    data = plan_to_dict(plan)
     assert data["format_version"] == PLAN_FORMAT_VERSION
     assert data["summary"] == {"update": 3, "upload": 1, "reset": 0, "disruptive": 1}
     assert data["etags"]["settings"] == '"s1"'
@@ -233,26 +168,26 @@ def test_to_dict_round_trip_and_checksum(tmp_path: Path) -> None:
         "api_key_env": "ACME_KEY",
     }
     assert data["checksum"].startswith("sha256:")
-    again = Plan.from_dict(json.loads(json.dumps(data)))
-    assert again.to_dict() == data
+    again = plan_from_dict(json.loads(json.dumps(data)))
+    assert plan_to_dict(again) == data
     assert again.changes == plan.changes
     assert again.desired.logo == plan.desired.logo  # abs paths rebuilt relative to the spec
 
 
 def test_from_dict_refuses_other_versions_and_edits(tmp_path: Path) -> None:
-    data = full_plan(tmp_path).to_dict()
+    data = plan_to_dict(full_plan(tmp_path))
     with pytest.raises(UsageError, match=r"plan format_version 99 is not supported by portalctl"):
-        Plan.from_dict({**data, "format_version": 99})
+        plan_from_dict({**data, "format_version": 99})
     edited = json.loads(json.dumps(data))
     edited["desired"]["settings"]["enabled"] = True
     with pytest.raises(UsageError) as err:
-        Plan.from_dict(edited, source="plan.json")
+        plan_from_dict(edited, source="plan.json")
     assert str(err.value) == (
         "plan.json: the plan file was modified or is corrupt (checksum mismatch); plan files "
         "must not be edited; make the plan again with `portalctl plan --out`"
     )
     with pytest.raises(UsageError, match="not a portalctl plan file"):
-        Plan.from_dict({"hello": 1})
+        plan_from_dict({"hello": 1})
 
 
 def test_save_and_load_plan_file(tmp_path: Path) -> None:
@@ -261,7 +196,7 @@ def test_save_and_load_plan_file(tmp_path: Path) -> None:
     save_plan(plan, path)
     assert looks_like_plan_file(path)
     assert not looks_like_plan_file(tmp_path / "templates/pf.html")
-    assert load_plan(path).to_dict() == plan.to_dict()
+    assert plan_to_dict(load_plan(path)) == plan_to_dict(plan)
     with pytest.raises(UsageError, match="no such file"):
         load_plan(tmp_path / "nope.json")
     (tmp_path / "bad.json").write_text("{not json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 from reconciler.render import render_plan
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plan import full_plan
+from tests.helpers.plans import full_plan
 
 
 def schema() -> dict:

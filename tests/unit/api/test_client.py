@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from structlog.testing import capture_logs
 
-from reconciler.api import ApiSession, RetryPolicy
+from reconciler.api import RetryPolicy
 from reconciler.api.transports import SandboxTransport
 from reconciler.errors import (
     ApiAuthError,
@@ -22,11 +23,12 @@ from reconciler.errors import (
     PreconditionFailed,
     RateLimited,
     UsageError,
+    WriteOutcomeUnknown,
 )
-from reconciler.model import EVENTS, Secret, Target
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.model import EVENTS, SANDBOX_KEY, Secret, Target
+from tests.helpers import embedded_session as ApiSession
+from tests.helpers.api import Flaky, Sleeps, run
 from tests.imagedata import jpeg, png
-from tests.unit.api.conftest import Flaky, Sleeps, run
 
 KEY = "sk_test_clientkey1"
 URL = "http://127.0.0.1:9"  # never contacted: the transport is the wrapped sandbox
@@ -171,22 +173,49 @@ def test_401_names_the_variable_never_the_key(tmp_path: Path, policy: RetryPolic
     app.state.sandbox.store.close()
 
 
-def test_500_is_not_retried(sandbox_app: Starlette, policy: RetryPolicy, sleeps: Sleeps) -> None:
+def test_500_on_a_read_is_retried_and_then_exits_6(
+    sandbox_app: Starlette, policy: RetryPolicy, sleeps: Sleeps
+) -> None:
     from reconciler.sandbox import Faults
 
     sandbox_app.state.sandbox.faults.replace(Faults(error_rate=1.0))
 
     async def go() -> None:
         async with session(sandbox_app, policy) as api:
-            with pytest.raises(ApiError) as info:
+            with pytest.raises(ApiUnreachable) as info:
                 await api.client(target()).get_settings()
-            assert f"{URL} failed with HTTP 500 on GET settings: injected failure" in str(
-                info.value
+            assert re.fullmatch(
+                f"{URL} failed with HTTP 500 on GET /v1/portal/settings after 3 attempts: "
+                r"injected failure \(request req_[0-9a-f]+\); try again later; if it persists, "
+                "report it with the request id",
+                str(info.value),
+            ), str(info.value)
+            assert info.value.exit_code == ExitCode.UNREACHABLE
+
+    run(go())
+    assert sleeps == [0.1, 0.2]
+
+
+def test_500_on_a_write_is_not_retried_and_exits_6(
+    sandbox_app: Starlette, policy: RetryPolicy, sleeps: Sleeps
+) -> None:
+    flaky = Flaky(sandbox_app, ["500"], methods={"PATCH"})
+
+    async def go() -> None:
+        async with session(flaky, policy) as api:
+            client = api.client(target())
+            _, etag = await client.get_settings()
+            with pytest.raises(ApiUnreachable) as info:
+                await client.patch_settings({"enabled": True}, if_match=etag)
+            assert str(info.value) == (
+                f"{URL} failed with HTTP 500 on PATCH /v1/portal/settings: injected "
+                "(request req_injected); try again later; if it persists, report it with the "
+                "request id"
             )
-            assert info.value.exit_code == ExitCode.ERROR
 
     run(go())
     assert sleeps == []
+    assert [(m, a) for m, _, a in flaky.seen] == [("GET", "ok"), ("PATCH", "500")]
 
 
 def test_503_retried_with_retry_after_capped(
@@ -215,7 +244,8 @@ def test_retries_exhausted(sandbox_app: Starlette, policy: RetryPolicy, sleeps: 
     assert str(limited).startswith(f"{URL} kept answering 429 Too Many Requests after 3 attempts")
     assert limited.exit_code == ExitCode.UNREACHABLE
     unavailable = run(go(["503"] * 3))
-    assert "failed with HTTP 503 on GET settings after 3 attempts" in str(unavailable)
+    assert "failed with HTTP 503 on GET /v1/portal/settings after 3 attempts" in str(unavailable)
+    assert unavailable.exit_code == ExitCode.UNREACHABLE
     assert sleeps == [1.5] * 4
 
 
@@ -310,8 +340,10 @@ def test_patch_lost_and_changed_meanwhile_may_or_may_not_be_applied(
         async with session(flaky, policy) as api:
             client = api.client(target())
             _, etag = await client.get_settings()
-            with pytest.raises(ApiUnreachable) as info:
+            with pytest.raises(WriteOutcomeUnknown) as info:
                 await client.patch_settings({"branding": {"company_name": "Acme"}}, if_match=etag)
+            assert info.value.request == "PATCH /v1/portal/settings"
+            assert info.value.exit_code == ExitCode.UNREACHABLE
             assert str(info.value) == (
                 f"lost the answer from {URL} (the connection was dropped before a complete "
                 "response) and settings has since changed in another way; the write may or may "

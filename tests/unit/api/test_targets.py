@@ -66,7 +66,7 @@ def test_url_without_key_names_the_variable() -> None:
 
 def test_resolved_key_is_redacted_from_logs() -> None:
     resolve_target(env={"PORTAL_API_URL": "https://api.4geeks.io", "PORTAL_API_KEY": KEY})
-    assert redact_text(f"key={KEY}") == "key=**********"
+    assert redact_text(f"key={KEY}") == "key=sk_live_**********"
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 from reconciler.model import DesiredState, DesiredTemplate, LiveState, LiveTemplate
 from reconciler.plan import compute_plan
+from reconciler.planfile import plan_to_dict
 from reconciler.render import render_plan
 from reconciler.render.markdown import MAX_CHARS
 
 # The plan builders live in tests/unit/test_plan.py (tests/ is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_plan import desired, full_plan, live_state
+from tests.helpers.plans import desired, full_plan, live_state
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 
@@ -67,18 +66,21 @@ def test_no_changes_everywhere(tmp_path: Path) -> None:
 
 def test_json_is_to_dict(tmp_path: Path) -> None:
     plan = full_plan(tmp_path)
-    assert json.loads(render_plan(plan, "json")) == plan.to_dict()
+    assert json.loads(render_plan(plan, "json")) == plan_to_dict(plan)
 
 
 def test_markdown_summary_first_table_swatches_details(tmp_path: Path) -> None:
     md = render_plan(full_plan(tmp_path), "markdown")
     assert md.splitlines()[0] == "### portalctl plan: 3 to change, 1 to upload, 0 to reset"
     assert "> [!WARNING]" in md
+    # A backticked hex colour (GitHub draws its swatch) and its contrast with white text;
+    # no outside image service.
     assert (
         "| ~ update | `settings` | `branding.primary_color` | "
-        "![#1662dd](https://placehold.co/12x12/1662dd/1662dd.png) `#1662dd` | "
-        "![#0a4fb8](https://placehold.co/12x12/0a4fb8/0a4fb8.png) `#0a4fb8` | `portal.yaml:5:20` |"
+        "`#1662DD` (contrast 5.49:1 on white) | "
+        "`#0A4FB8` (contrast 7.44:1 on white) | `portal.yaml:5:20` |"
     ) in md
+    assert "https://" not in md.replace("https://api.4geeks.io", "")
     assert "| ⚠️ ~ update | `settings` | `enabled` | `true` | `false` | `portal.yaml:3:12` |" in md
     assert (
         "<details><summary><code>templates/payment_failed</code> body diff (+1 -2)</summary>\n\n"

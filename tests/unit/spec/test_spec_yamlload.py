@@ -80,7 +80,7 @@ def test_to_python_and_sequences() -> None:
         ("Acme", "Acme"),
         ('"no"', "no"),
         ("'0755'", "0755"),
-        ("|\n  1e3\n", "1e3\n"),
+        ("|-\n  1e3\n", "1e3"),
     ],
 )
 def test_scalars_are_typed_so_ambiguous_values_are_not_text(raw: str, value: object) -> None:
@@ -117,9 +117,16 @@ def test_first_of_duplicate_keys_is_kept_and_loading_goes_on() -> None:
             "p.yaml:2:1: error: invalid YAML: found character '\\t' that "
             "cannot start any token; indent with spaces, not tabs",
         ),
-        ("a: [1\n", "p.yaml:2:1: error: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        (
+            "a: [1\n",
+            'p.yaml:1:4: error: a: an unquoted value starting with "[" is read as a YAML list',
+        ),
+        (
+            "a:\n  - [1\n",
+            "p.yaml:3:1: error: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
         ("? [a]\n: 1\n", "p.yaml:1:3: error: a key must be a plain name, not a list or mapping"),
-        ("a: \x07\n", "p.yaml:1:4: error: character U+0007 is not allowed in a YAML file"),
+        ("a: \x07\n", "p.yaml:1:4: error: the file contains U+0007 BEL, a control character"),
     ],
 )
 def test_refusals(text: str, expected: str) -> None:
