@@ -123,7 +123,7 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
     progress = Progress(len(sources.paths), label="planning")
 
     async def go() -> list[PortalRun]:
-        async with api_session() as api:
+        async with api_session(parallelism=parallelism) as api:
             return await plan_runs(sources, conn, api, parallelism=parallelism, on_done=progress)
 
     runs = run_sync(go())
@@ -351,7 +351,7 @@ def apply(
         )
 
     async def go() -> list[PortalRun]:
-        async with api_session() as api:
+        async with api_session(parallelism=parallelism) as api:
             return await apply_runs(
                 runs,
                 api,
