@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 #: sha256 of the schema text this module was generated from (checked before use).
-SCHEMA_SHA256 = "ea646a3a538cd95e13601f8df7fc0635bc861a33688f724a9b1af9d52ce17060"
+SCHEMA_SHA256 = "85e24a3800267e58674b3125ca7fe84e0ccb822c60069d9505677c193b5be97f"
 
 _URI = re.compile(
     r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
@@ -63,7 +63,7 @@ _C9 = re.compile("^[^\\r\\n]*$")
 _C10 = {"body", "body_file", "subject"}
 _C11 = {"invoice_created", "payment_failed", "payment_succeeded", "subscription_canceled"}
 _C12 = {"branding", "enabled", "notifications", "permissions"}
-_C13 = {"portal", "target", "version"}
+_C13 = {"extends", "portal", "target", "version"}
 
 
 def _v1(x: Any) -> bool:
@@ -73,7 +73,17 @@ def _v1(x: Any) -> bool:
     return True
 
 
-def _v3(x: Any) -> bool:
+def _v2(x: Any) -> bool:
+    # #/properties/extends
+    if not (isinstance(x, str)):
+        return False
+    if isinstance(x, str):
+        if len(x) < 1:
+            return False
+    return True
+
+
+def _v4(x: Any) -> bool:
     # #/properties/target/properties/api_url
     if not (isinstance(x, str)):
         return False
@@ -85,7 +95,7 @@ def _v3(x: Any) -> bool:
     return True
 
 
-def _v4(x: Any) -> bool:
+def _v5(x: Any) -> bool:
     # #/properties/target/properties/api_key_env
     if not (isinstance(x, str)):
         return False
@@ -97,33 +107,33 @@ def _v4(x: Any) -> bool:
     return True
 
 
-def _v5(x: Any) -> bool:
+def _v6(x: Any) -> bool:
     return False
 
 
-def _v2(x: Any) -> bool:
+def _v3(x: Any) -> bool:
     # #/properties/target
     if not (isinstance(x, dict)):
         return False
     if isinstance(x, dict):
-        if "api_url" in x and not _v3(x["api_url"]):
+        if "api_url" in x and not _v4(x["api_url"]):
             return False
-        if "api_key_env" in x and not _v4(x["api_key_env"]):
+        if "api_key_env" in x and not _v5(x["api_key_env"]):
             return False
         for k in x:
-            if k not in _C3 and not _v5(x[k]):
+            if k not in _C3 and not _v6(x[k]):
                 return False
     return True
 
 
-def _v7(x: Any) -> bool:
+def _v8(x: Any) -> bool:
     # #/properties/portal/properties/enabled
     if not (isinstance(x, bool)):
         return False
     return True
 
 
-def _v9(x: Any) -> bool:
+def _v10(x: Any) -> bool:
     # #/properties/portal/properties/branding/properties/company_name
     if not (isinstance(x, str)):
         return False
@@ -137,7 +147,7 @@ def _v9(x: Any) -> bool:
     return True
 
 
-def _v10(x: Any) -> bool:
+def _v11(x: Any) -> bool:
     # #/properties/portal/properties/branding/properties/primary_color
     if not (isinstance(x, str)):
         return False
@@ -147,7 +157,7 @@ def _v10(x: Any) -> bool:
     return True
 
 
-def _v11(x: Any) -> bool:
+def _v12(x: Any) -> bool:
     # #/properties/portal/properties/branding/properties/logo
     if not (isinstance(x, str) or x is None):
         return False
@@ -157,93 +167,93 @@ def _v11(x: Any) -> bool:
     return True
 
 
-def _v12(x: Any) -> bool:
+def _v13(x: Any) -> bool:
     return False
 
 
-def _v8(x: Any) -> bool:
+def _v9(x: Any) -> bool:
     # #/properties/portal/properties/branding
     if not (isinstance(x, dict)):
         return False
     if isinstance(x, dict):
-        if "company_name" in x and not _v9(x["company_name"]):
+        if "company_name" in x and not _v10(x["company_name"]):
             return False
-        if "primary_color" in x and not _v10(x["primary_color"]):
+        if "primary_color" in x and not _v11(x["primary_color"]):
             return False
-        if "logo" in x and not _v11(x["logo"]):
+        if "logo" in x and not _v12(x["logo"]):
             return False
         for k in x:
-            if k not in _C6 and not _v12(x[k]):
+            if k not in _C6 and not _v13(x[k]):
                 return False
     return True
 
 
-def _v14(x: Any) -> bool:
+def _v15(x: Any) -> bool:
     # #/properties/portal/properties/permissions/properties/update_payment_methods
     if not (isinstance(x, bool)):
         return False
     return True
 
 
-def _v15(x: Any) -> bool:
+def _v16(x: Any) -> bool:
     # #/properties/portal/properties/permissions/properties/view_payment_history
     if not (isinstance(x, bool)):
         return False
     return True
 
 
-def _v16(x: Any) -> bool:
+def _v17(x: Any) -> bool:
     # #/properties/portal/properties/permissions/properties/download_invoices
     if not (isinstance(x, bool)):
         return False
     return True
 
 
-def _v17(x: Any) -> bool:
+def _v18(x: Any) -> bool:
     # #/properties/portal/properties/permissions/properties/cancel_subscription
     if not (isinstance(x, bool)):
         return False
     return True
 
 
-def _v18(x: Any) -> bool:
+def _v19(x: Any) -> bool:
     return False
 
 
-def _v13(x: Any) -> bool:
+def _v14(x: Any) -> bool:
     # #/properties/portal/properties/permissions
     if not (isinstance(x, dict)):
         return False
     if isinstance(x, dict):
-        if "update_payment_methods" in x and not _v14(x["update_payment_methods"]):
+        if "update_payment_methods" in x and not _v15(x["update_payment_methods"]):
             return False
-        if "view_payment_history" in x and not _v15(x["view_payment_history"]):
+        if "view_payment_history" in x and not _v16(x["view_payment_history"]):
             return False
-        if "download_invoices" in x and not _v16(x["download_invoices"]):
+        if "download_invoices" in x and not _v17(x["download_invoices"]):
             return False
-        if "cancel_subscription" in x and not _v17(x["cancel_subscription"]):
+        if "cancel_subscription" in x and not _v18(x["cancel_subscription"]):
             return False
         for k in x:
-            if k not in _C7 and not _v18(x[k]):
+            if k not in _C7 and not _v19(x[k]):
                 return False
     return True
 
 
-def _v22(x: Any) -> bool:
+def _v23(x: Any) -> bool:
     # #/$defs/notification/if
     if not (isinstance(x, str)):
         return False
     return True
 
 
-def _v23(x: Any) -> bool:
+def _v24(x: Any) -> bool:
     # #/$defs/notification/then
     if not _equal(x, _C8):
         return False
     return True
 
 
-def _v26(x: Any) -> bool:
+def _v27(x: Any) -> bool:
     # #/$defs/template/properties/subject
     if not (isinstance(x, str)):
         return False
@@ -257,7 +267,7 @@ def _v26(x: Any) -> bool:
     return True
 
 
-def _v27(x: Any) -> bool:
+def _v28(x: Any) -> bool:
     # #/$defs/template/properties/body
     if not (isinstance(x, str)):
         return False
@@ -269,7 +279,7 @@ def _v27(x: Any) -> bool:
     return True
 
 
-def _v28(x: Any) -> bool:
+def _v29(x: Any) -> bool:
     # #/$defs/template/properties/body_file
     if not (isinstance(x, str)):
         return False
@@ -279,11 +289,11 @@ def _v28(x: Any) -> bool:
     return True
 
 
-def _v29(x: Any) -> bool:
+def _v30(x: Any) -> bool:
     return False
 
 
-def _v30(x: Any) -> bool:
+def _v31(x: Any) -> bool:
     # #/$defs/template/oneOf/0
     if isinstance(x, dict):
         if "body" not in x:
@@ -291,7 +301,7 @@ def _v30(x: Any) -> bool:
     return True
 
 
-def _v31(x: Any) -> bool:
+def _v32(x: Any) -> bool:
     # #/$defs/template/oneOf/1
     if isinstance(x, dict):
         if "body_file" not in x:
@@ -299,27 +309,27 @@ def _v31(x: Any) -> bool:
     return True
 
 
-def _v25(x: Any) -> bool:
+def _v26(x: Any) -> bool:
     # #/$defs/template
     if not (isinstance(x, dict)):
         return False
     if isinstance(x, dict):
         if "subject" not in x:
             return False
-        if "subject" in x and not _v26(x["subject"]):
+        if "subject" in x and not _v27(x["subject"]):
             return False
-        if "body" in x and not _v27(x["body"]):
+        if "body" in x and not _v28(x["body"]):
             return False
-        if "body_file" in x and not _v28(x["body_file"]):
+        if "body_file" in x and not _v29(x["body_file"]):
             return False
         for k in x:
-            if k not in _C10 and not _v29(x[k]):
+            if k not in _C10 and not _v30(x[k]):
                 return False
     if (
         sum(
             (
-                _v30(x),
                 _v31(x),
+                _v32(x),
             )
         )
         != 1
@@ -328,68 +338,45 @@ def _v25(x: Any) -> bool:
     return True
 
 
-def _v24(x: Any) -> bool:
+def _v25(x: Any) -> bool:
     # #/$defs/notification/else
-    if not _v25(x):
+    if not _v26(x):
+        return False
+    return True
+
+
+def _v22(x: Any) -> bool:
+    # #/$defs/notification
+    if not (_v24(x) if _v23(x) else _v25(x)):
         return False
     return True
 
 
 def _v21(x: Any) -> bool:
-    # #/$defs/notification
-    if not (_v23(x) if _v22(x) else _v24(x)):
-        return False
-    return True
-
-
-def _v20(x: Any) -> bool:
     # #/properties/portal/properties/notifications/properties/invoice_created
-    if not _v21(x):
-        return False
-    return True
-
-
-def _v32(x: Any) -> bool:
-    # #/properties/portal/properties/notifications/properties/payment_failed
-    if not _v21(x):
+    if not _v22(x):
         return False
     return True
 
 
 def _v33(x: Any) -> bool:
-    # #/properties/portal/properties/notifications/properties/payment_succeeded
-    if not _v21(x):
+    # #/properties/portal/properties/notifications/properties/payment_failed
+    if not _v22(x):
         return False
     return True
 
 
 def _v34(x: Any) -> bool:
-    # #/properties/portal/properties/notifications/properties/subscription_canceled
-    if not _v21(x):
+    # #/properties/portal/properties/notifications/properties/payment_succeeded
+    if not _v22(x):
         return False
     return True
 
 
 def _v35(x: Any) -> bool:
-    return False
-
-
-def _v19(x: Any) -> bool:
-    # #/properties/portal/properties/notifications
-    if not (isinstance(x, dict)):
+    # #/properties/portal/properties/notifications/properties/subscription_canceled
+    if not _v22(x):
         return False
-    if isinstance(x, dict):
-        if "invoice_created" in x and not _v20(x["invoice_created"]):
-            return False
-        if "payment_failed" in x and not _v32(x["payment_failed"]):
-            return False
-        if "payment_succeeded" in x and not _v33(x["payment_succeeded"]):
-            return False
-        if "subscription_canceled" in x and not _v34(x["subscription_canceled"]):
-            return False
-        for k in x:
-            if k not in _C11 and not _v35(x[k]):
-                return False
     return True
 
 
@@ -397,26 +384,49 @@ def _v36(x: Any) -> bool:
     return False
 
 
-def _v6(x: Any) -> bool:
-    # #/properties/portal
+def _v20(x: Any) -> bool:
+    # #/properties/portal/properties/notifications
     if not (isinstance(x, dict)):
         return False
     if isinstance(x, dict):
-        if "enabled" in x and not _v7(x["enabled"]):
+        if "invoice_created" in x and not _v21(x["invoice_created"]):
             return False
-        if "branding" in x and not _v8(x["branding"]):
+        if "payment_failed" in x and not _v33(x["payment_failed"]):
             return False
-        if "permissions" in x and not _v13(x["permissions"]):
+        if "payment_succeeded" in x and not _v34(x["payment_succeeded"]):
             return False
-        if "notifications" in x and not _v19(x["notifications"]):
+        if "subscription_canceled" in x and not _v35(x["subscription_canceled"]):
             return False
         for k in x:
-            if k not in _C12 and not _v36(x[k]):
+            if k not in _C11 and not _v36(x[k]):
                 return False
     return True
 
 
 def _v37(x: Any) -> bool:
+    return False
+
+
+def _v7(x: Any) -> bool:
+    # #/properties/portal
+    if not (isinstance(x, dict)):
+        return False
+    if isinstance(x, dict):
+        if "enabled" in x and not _v8(x["enabled"]):
+            return False
+        if "branding" in x and not _v9(x["branding"]):
+            return False
+        if "permissions" in x and not _v14(x["permissions"]):
+            return False
+        if "notifications" in x and not _v20(x["notifications"]):
+            return False
+        for k in x:
+            if k not in _C12 and not _v37(x[k]):
+                return False
+    return True
+
+
+def _v38(x: Any) -> bool:
     return False
 
 
@@ -431,12 +441,14 @@ def _v0(x: Any) -> bool:
             return False
         if "version" in x and not _v1(x["version"]):
             return False
-        if "target" in x and not _v2(x["target"]):
+        if "extends" in x and not _v2(x["extends"]):
             return False
-        if "portal" in x and not _v6(x["portal"]):
+        if "target" in x and not _v3(x["target"]):
+            return False
+        if "portal" in x and not _v7(x["portal"]):
             return False
         for k in x:
-            if k not in _C13 and not _v37(x[k]):
+            if k not in _C13 and not _v38(x[k]):
                 return False
     return True
 
