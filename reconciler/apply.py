@@ -20,6 +20,7 @@ Safety rules (DESIGN.md, issue 4):
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +36,16 @@ from reconciler.errors import (
     WriteOutcomeUnknown,
 )
 from reconciler.logs import get_logger
-from reconciler.model import DesiredLogo, DesiredTemplate, LiveState
+from reconciler.model import (
+    BODY_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    DesiredLogo,
+    DesiredTemplate,
+    DesiredTranslation,
+    LiveState,
+)
 from reconciler.plan import LOGO, SETTINGS, Action, Change, Plan, Stage, compute_plan
-from reconciler.textsafe import plural
+from reconciler.textsafe import plural, safe_line
 
 if TYPE_CHECKING:
     from reconciler.api import PortalClient
@@ -120,26 +128,9 @@ def check_files(plan: Plan) -> None:
     paths are relative to the folder where ``plan`` ran, so this is almost always apply
     running from another folder, not a change to the repository.
     """
+    check_present(plan)
     for path, sha in sorted(plan.files.items()):
-        local = _local_file(plan, path)
-        try:
-            data = local.read_bytes()
-        except FileNotFoundError as exc:
-            if local.is_absolute():
-                raise UsageError(
-                    f"{local} (used by {plan.spec}) does not exist",
-                    hint="restore it, or make the plan again with `portalctl plan --out`",
-                ) from exc
-            raise UsageError(
-                f"{local.as_posix()} (used by {plan.spec}) is not in this folder",
-                hint="run `portalctl apply` from the folder where the plan was made (paths in "
-                "a plan file are relative to it)",
-            ) from exc
-        except OSError as exc:
-            raise UsageError(
-                f"{local.as_posix()} (used by {plan.spec}) cannot be read ({exc.strerror})",
-                hint="make it readable, then run apply again",
-            ) from exc
+        data = read_local(plan, path)
         now = hashlib.sha256(data).hexdigest()
         if now != sha:
             raise StalePlanError(
@@ -149,6 +140,40 @@ def check_files(plan: Plan) -> None:
             )
 
 
+def check_present(plan: Plan) -> None:
+    """UsageError (exit 3) naming the first file the plan uses that is not there: a plan's
+    paths are relative to the folder where ``plan`` ran, so this is almost always apply
+    running from another folder, not a change to the repository."""
+    for path in sorted(plan.files):
+        local = _local_file(plan, path)
+        if os.path.lexists(local):
+            continue
+        if local.is_absolute():
+            raise UsageError(
+                f"{local} (used by {plan.spec}) does not exist",
+                hint="restore it, or make the plan again with `portalctl plan --out`",
+            )
+        raise UsageError(
+            f"{local.as_posix()} (used by {plan.spec}) is not in this folder",
+            hint="run `portalctl apply` from the folder where the plan was made (paths in "
+            "a plan file are relative to it)",
+        )
+
+
+def read_local(plan: Plan, path: str) -> bytes:
+    """A file the plan uses, read as ``validate`` reads it: inside the spec's folder (or a
+    base's), a regular file, never past its size cap, so a body file swapped for a FIFO or
+    a link to /dev/zero since the plan was made is refused at once (UsageError, exit 3)."""
+    from reconciler.spec.files import check_local_file
+
+    return check_local_file(
+        plan.desired.spec_path.parent,
+        path,
+        max_bytes=max(LOGO_MAX_BYTES, BODY_MAX_BYTES),
+        allowed=[source.parent for source in plan.desired.sources],
+    )
+
+
 def _local_file(plan: Plan, path: str) -> Path:
     desired = plan.desired
     if isinstance(desired.logo, DesiredLogo) and desired.logo.file.path == path:
@@ -156,6 +181,10 @@ def _local_file(plan: Plan, path: str) -> Path:
     for tpl in desired.templates.values():
         if isinstance(tpl, DesiredTemplate) and tpl.body_file and tpl.body_file.path == path:
             return tpl.body_file.abs_path
+    for locales in desired.translations.values():
+        for tr in locales.values():
+            if isinstance(tr, DesiredTranslation) and tr.body_file and tr.body_file.path == path:
+                return tr.body_file.abs_path
     return desired.spec_path.parent / path
 
 
@@ -164,12 +193,18 @@ def check_etags(plan: Plan, live: LiveState) -> None:
     now = live.etags()
     for resource in plan.managed_resources():
         then = plan.etags.get(resource)
+        if then is None and "/locales/" in resource and resource in now:
+            raise StalePlanError(
+                f"the plan is stale: {resource} was created on the portal since the plan was "
+                f"made (ETag {now[resource]})",
+                resource=resource,
+            )
         if then is None:
             continue
         if now.get(resource) != then:
             raise StalePlanError(
                 f"the plan is stale: {resource} changed on the portal since the plan was made "
-                f"(ETag {then} -> {now.get(resource)})",
+                f"(ETag {safe_line(then)} -> {safe_line(str(now.get(resource)))})",
                 resource=resource,
             )
 
@@ -238,11 +273,15 @@ async def apply_plan(
     after = await client.read_state()
     left = compute_plan(plan.desired, after, target=plan.target, target_url=plan.target_url)
     if left.changes:
+        # Our writes were accepted, yet the portal reads back otherwise: someone else wrote
+        # in between (or the API rewrote a value). A conflict, like a 412: plan again.
         names = ", ".join(c.title for c in left.changes)
-        raise ReconcilerError(
-            f"apply finished but the portal does not match {plan.spec}: still different: {names}",
-            hint="another writer may have changed it, or the API altered a value; run "
-            "`portalctl plan` to see the difference",
+        raise ConflictError(
+            f"apply wrote every change but the portal no longer matches {plan.spec}: "
+            f"{names} changed again; another writer may be changing "
+            f"{left.changes[0].resource} at the same time",
+            resource=left.changes[0].resource,
+            hint="run `portalctl plan` to see the difference, then apply again",
         )
     url = after.settings.get("portal_url")
     result.portal_url = url if isinstance(url, str) and url else None
@@ -279,6 +318,8 @@ async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[
         patch = settings_patch(step.changes)
         _, etag = await client.patch_settings(patch, if_match=etags[SETTINGS])
         etags[SETTINGS] = etag
+    elif "/locales/" in step.resource:
+        await _write_translation(step, plan, client, etags)
     else:
         event = step.resource.split("/", 1)[1]
         if step.action is Action.RESET:
@@ -298,13 +339,31 @@ async def _write(step: WriteStep, plan: Plan, client: PortalClient, etags: dict[
     )
 
 
+async def _write_translation(
+    step: WriteStep, plan: Plan, client: PortalClient, etags: dict[str, str]
+) -> None:
+    """PUT (If-Match, or If-None-Match: * when the plan saw none) or DELETE one translation."""
+    event, locale = step.resource.removeprefix("templates/").split("/locales/", 1)
+    if step.action is Action.RESET:
+        await client.delete_translation(event, locale, if_match=etags[step.resource])
+        etags.pop(step.resource, None)
+        return
+    want = plan.desired.translations[event][locale]
+    assert isinstance(want, DesiredTranslation)
+    # The plan saw no such translation: create it only if it still does not exist.
+    creating = step.changes[0].before is None
+    written = await client.put_translation(
+        event,
+        locale,
+        subject=want.subject,
+        body=want.body,
+        if_match=None if creating else etags[step.resource],
+    )
+    etags[step.resource] = written.etag
+
+
 def _read_checked(logo: DesiredLogo, plan: Plan) -> bytes:
-    try:
-        data = logo.file.abs_path.read_bytes()
-    except OSError as exc:
-        raise StalePlanError(
-            f"{logo.file.path}: cannot read the logo ({exc.strerror})", resource=logo.file.path
-        ) from exc
+    data = read_local(plan, logo.file.path)
     if hashlib.sha256(data).hexdigest() != logo.file.sha256:
         raise StalePlanError(
             f"the plan is stale: {logo.file.path} changed while applying {plan.spec}",

@@ -1,10 +1,14 @@
-"""Live portal -> ``portal.yaml`` (+ ``templates/<event>.html``, ``assets/logo.<ext>``).
+"""Live portal -> ``portal.yaml`` (+ ``templates/<event>.html``, ``templates/<event>.<tag>.html``,
+``assets/logo.<ext>``).
 
 The export names every managed area, so that ``export`` then ``plan`` shows no changes:
 ``enabled``, the branding (the logo as a file, or ``null`` when the portal has none), all four
 permissions, and every notification event (a body file, or ``default`` when the template was
-never customised). ``company_name`` is left out (commented) while the portal has none, since
-the spec cannot say "no name". The read-only ``portal_url`` is written as a comment.
+never customised) with its translations under ``locales:`` (one body file per language; an
+event with translations but a never-customised template gets its default content written
+out, since ``default`` cannot carry ``locales:``). ``company_name`` is left out (commented)
+while the portal has none, since the spec cannot say "no name". The read-only ``portal_url``
+is written as a comment.
 
 Nothing is overwritten unless ``force`` is set; files are only written once every check has
 passed, so a refused export leaves the folder untouched.
@@ -19,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 from reconciler import SCHEMA_URL, __version__
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.logs import get_logger
-from reconciler.model import EVENTS, PERMISSIONS, PORTAL_LINK_VARIABLE, DesiredTemplate
+from reconciler.model import (
+    EVENTS,
+    PERMISSIONS,
+    PORTAL_LINK_VARIABLE,
+    DesiredTemplate,
+    DesiredTranslation,
+    LiveTemplate,
+)
 from reconciler.spec.lint import links_to_portal
 
 if TYPE_CHECKING:
@@ -76,7 +87,7 @@ def render_spec(
         tpl = live.templates.get(event)
         if tpl is None:
             continue
-        if tpl.is_default:
+        if tpl.is_default and not tpl.locales:
             entries.append(f"    {event}: default")
             continue
         if disabled and links_to_portal(DesiredTemplate(event, tpl.subject, tpl.body)):
@@ -95,10 +106,38 @@ def render_spec(
             f"      subject: {_q(tpl.subject)}",
             f"      body_file: {path}",
         ]
+        entries += _locales(tpl, files, disabled=disabled)
     managed = any(not line.lstrip().startswith("#") for line in entries)
     lines.append("  notifications:" if managed else "  # notifications:")
     lines += entries
     return "\n".join(lines) + "\n", files
+
+
+#: Tags YAML 1.1 readers would take for a boolean or null if written plain (``no``: Norwegian).
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _locales(tpl: LiveTemplate, files: dict[str, str], *, disabled: bool) -> list[str]:
+    """The ``locales:`` lines of one event, adding each translation's body file to ``files``."""
+    lines: list[str] = []
+    for tag, tr in sorted(tpl.locales.items()):
+        key = _q(tag) if tag.lower() in _YAML_WORDS else tag
+        if disabled and links_to_portal(DesiredTranslation(tpl.event, tag, tr.subject, tr.body)):
+            lines += [
+                f"        # {key}: left out (unmanaged): the portal is disabled but this",
+                f"        #   translation links to it with {{{{{PORTAL_LINK_VARIABLE}}}}}",
+            ]
+            continue
+        path = f"templates/{tpl.event}.{tag}.html"
+        files[path] = tr.body
+        lines += [
+            f"        {key}:",
+            f"          subject: {_q(tr.subject)}",
+            f"          body_file: {path}",
+        ]
+    if not any(not line.lstrip().startswith("#") for line in lines):
+        return [line.replace("        #", "      #", 1) for line in lines]
+    return ["      locales:", *lines]
 
 
 async def export_portal(client: PortalClient, out_dir: Path, *, force: bool = False) -> list[Path]:

@@ -2,7 +2,8 @@
 
 Every module logs ``event`` + key/values: ``log.info("plan.computed", updates=2)``.
 A redaction processor removes any registered secret from every log line, as defence in
-depth behind the rule that keys are only ever held in ``model.Secret``.
+depth behind the rule that keys are only ever held in ``model.Secret``, and escapes control
+characters (ESC, bidi overrides, lone CR...) in every value, since values may come from a server.
 
 structlog is imported only when a line is actually written: ``get_logger`` returns a small
 proxy that drops lines below the configured level first. At the default level (warning) a
@@ -18,6 +19,8 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
+from reconciler.textsafe import safe
+
 _SECRETS: set[str] = set()
 _SECRET_RE: re.Pattern[str] | None = None
 #: Level below which the proxy drops lines without touching structlog; None = not
@@ -32,7 +35,7 @@ _SEP = r"(?:_|-|%5[Ff]|%2[Dd])"
 #: written with ``-`` for ``_`` or URL-encoded (``sk%5Flive%5F…``), in any letter case;
 #: group ``prefix`` is the part that may be shown, the rest is the secret.
 API_KEY_PATTERN = re.compile(
-    rf"(?P<prefix>(?i:sk{_SEP}(?:test|live){_SEP}))(?P<secret>[A-Za-z0-9][^\s/?#&'\"]*)"
+    rf"(?P<prefix>(?i:sk{_SEP}(?:test|live){_SEP}))(?P<secret>[A-Za-z0-9][^\s/?#&'\"()<>\[\]{{}},;]*)"
 )
 
 
@@ -98,8 +101,10 @@ def redact_text(text: str) -> str:
 
 
 def _redact(value: Any) -> Any:
+    """Secrets masked and controls escaped (``textsafe.safe``: a value a server sent must
+    not drive the terminal a human log is read on), in every string of an event."""
     if isinstance(value, str):
-        return redact_text(value)
+        return redact_text(safe(value))
     if isinstance(value, dict):
         return {k: _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -206,7 +211,7 @@ class _JsonFormatter(logging.Formatter):
 
 class _StdlibRedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(record.getMessage())
+        record.msg = redact_text(safe(record.getMessage()))
         record.args = None
         return True
 

@@ -267,6 +267,25 @@ class DesiredTemplate:
 
 
 @dataclass(frozen=True)
+class DesiredTranslation:
+    """A translation of an event's template as the spec wants it (``locales.<tag>``).
+
+    ``locale`` is the canonical BCP 47 tag (``pt-BR``); ``body`` normalised like a template's.
+    """
+
+    event: str
+    locale: str
+    subject: str
+    body: str
+    body_file: LocalFile | None = None
+
+
+def translation_resource(event: str, locale: str) -> str:
+    """Resource name of a translation in plans, ETag maps and errors."""
+    return f"templates/{event}/locales/{locale}"
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """What portal.yaml asks for: only the fields it names (ownership rule).
 
@@ -285,6 +304,11 @@ class DesiredState:
     #: The spec files this state was merged from: the spec first, then the base it
     #: ``extends``, then that base's base... (just ``(spec_path,)`` without ``extends``).
     sources: tuple[Path, ...] = ()
+    #: event -> canonical tag -> translation, or RESET (``es: default``: remove it). A
+    #: language absent is left alone (ownership rule).
+    translations: Mapping[str, Mapping[str, DesiredTranslation | ResetToDefault]] = field(
+        default_factory=dict
+    )
 
     @property
     def files(self) -> dict[str, str]:
@@ -295,10 +319,23 @@ class DesiredState:
         for tpl in self.templates.values():
             if isinstance(tpl, DesiredTemplate) and tpl.body_file is not None:
                 out[tpl.body_file.path] = tpl.body_file.sha256
+        for locales in self.translations.values():
+            for tr in locales.values():
+                if isinstance(tr, DesiredTranslation) and tr.body_file is not None:
+                    out[tr.body_file.path] = tr.body_file.sha256
         return out
 
 
 # --- the live side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveTranslation:
+    event: str
+    locale: str
+    subject: str
+    body: str
+    etag: str
 
 
 @dataclass(frozen=True)
@@ -308,6 +345,8 @@ class LiveTemplate:
     body: str
     is_default: bool
     etag: str
+    #: canonical tag -> translation, as listed with the template.
+    locales: Mapping[str, LiveTranslation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -330,4 +369,6 @@ class LiveState:
         out = {SETTINGS_RESOURCE: self.settings_etag}
         for event, tpl in sorted(self.templates.items()):
             out[template_resource(event)] = tpl.etag
+            for tag, tr in sorted(tpl.locales.items()):
+                out[translation_resource(event, tag)] = tr.etag
         return out

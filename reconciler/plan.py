@@ -25,10 +25,12 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     LiveState,
     Origin,
     template_resource,
+    translation_resource,
 )
 from reconciler.textsafe import safe_line
 
@@ -201,6 +203,8 @@ class Plan:
         if self.desired.settings or self.desired.logo is not None:
             out.append(SETTINGS)
         out.extend(template_resource(event) for event in sorted(self.desired.templates))
+        for event, locales in sorted(self.desired.translations.items()):
+            out.extend(translation_resource(event, tag) for tag in sorted(locales))
         return out
 
     def summary_line(self) -> str:
@@ -234,6 +238,7 @@ def compute_plan(
     changes: list[Change] = []
     changes.extend(_logo_changes(desired, live))
     changes.extend(_template_changes(desired, live))
+    changes.extend(_translation_changes(desired, live))
     changes.extend(_settings_changes(desired, live))
     changes.sort(key=Change.sort_key)
     extra: dict[str, Any] = {"created_at": created_at} if created_at else {}
@@ -345,4 +350,60 @@ def _template_changes(desired: DesiredState, live: LiveState) -> list[Change]:
                 or None,
             )
         )
+    return out
+
+
+def _translation_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    """One change per translation that differs: its own resource, diff and ETag.
+
+    A translation the portal lacks is an ``update`` from nothing (``before`` None, the diff
+    from an empty body); ``es: default`` on a translation the portal has is a ``reset``
+    (removal: that language's customers get the event's template again).
+    """
+    out: list[Change] = []
+    for event, locales in sorted(desired.translations.items()):
+        # Every event is present (api/shapes.py refuses a list that lacks one).
+        template = live.templates[event]
+        for tag, want in sorted(locales.items()):
+            have = template.locales.get(tag)
+            resource = translation_resource(event, tag)
+            origin = _origin(desired, f"portal.notifications.{event}.locales.{tag}")
+            before = None if have is None else {"subject": have.subject}
+            if want is RESET:
+                if have is not None:
+                    out.append(
+                        Change(
+                            resource,
+                            Action.RESET,
+                            Stage.TEMPLATES,
+                            None,
+                            before,
+                            None,
+                            origin=origin,
+                        )
+                    )
+                continue
+            if not isinstance(want, DesiredTranslation):
+                continue
+            new_body = normalise_text(want.body)
+            old_body = "" if have is None else normalise_text(have.body)
+            if have is not None and want.subject == have.subject and new_body == old_body:
+                continue
+            tofile = (
+                want.body_file.path if want.body_file is not None else f"{resource} (inline body)"
+            )
+            fromfile = f"live {resource}" if have is not None else f"{resource} (none yet)"
+            out.append(
+                Change(
+                    resource,
+                    Action.UPDATE,
+                    Stage.TEMPLATES,
+                    None,
+                    before,
+                    {"subject": want.subject},
+                    origin=origin,
+                    body_diff=text_diff(old_body, new_body, fromfile=fromfile, tofile=tofile)
+                    or None,
+                )
+            )
     return out

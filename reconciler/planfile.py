@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.errors import UsageError
@@ -26,6 +26,7 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     LocalFile,
     Origin,
@@ -34,6 +35,9 @@ from reconciler.model import (
     TargetSpec,
 )
 from reconciler.plan import Change, Plan
+
+if TYPE_CHECKING:
+    from reconciler.reconcile import PortalRun
 
 #: Version of the plan document written by ``plan_to_dict`` (plan files and their checksum).
 PLAN_FORMAT_VERSION = 1
@@ -91,7 +95,7 @@ def plan_from_dict(data: Mapping[str, Any], *, source: str = "plan") -> Plan:
             target_url=target.get("url"),
             spec=spec,
             changes=tuple(Change.from_dict(c) for c in data["changes"]),
-            etags=dict(data["etags"]),
+            etags=_etags(data["etags"], source),
             desired=desired_from_dict(data["desired"], spec),
             diagnostics=tuple(_diagnostic(d) for d in data.get("diagnostics") or ()),
             created_at=str(data["created_at"]),
@@ -112,6 +116,20 @@ def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:
         message=str(data["message"]),
         hint=None if data.get("hint") is None else str(data["hint"]),
     )
+
+
+def _etags(data: Mapping[str, Any], source: str) -> dict[str, str]:
+    """The recorded ETags, each as the API layer checks them (they are quoted back in
+    If-Match headers and stale-plan messages: a crafted file cannot smuggle controls)."""
+    from reconciler.api.shapes import ShapeError, check_etag
+
+    out: dict[str, str] = {}
+    for resource, etag in dict(data).items():
+        try:
+            out[str(resource)] = check_etag(etag, f"etags.{resource}")
+        except ShapeError as exc:
+            raise UsageError(f"{source}: not a valid portalctl plan file ({exc})") from exc
+    return out
 
 
 def _checksum(body: Mapping[str, Any]) -> str:
@@ -138,6 +156,8 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
         "settings": _plain(desired.settings),
         "templates": {},
     }
+    if len(desired.sources) > 1:
+        out["sources"] = [str(path) for path in desired.sources]
     if isinstance(desired.logo, ResetToDefault):
         out["logo"] = "default"
     elif isinstance(desired.logo, DesiredLogo):
@@ -157,6 +177,45 @@ def desired_to_dict(desired: DesiredState) -> dict[str, Any]:
             }
         else:
             out["templates"][event] = "default"
+    if desired.translations:
+        out["translations"] = _translations_to_dict(desired)
+    return out
+
+
+def _translations_to_dict(desired: DesiredState) -> dict[str, Any]:
+    """event -> tag -> translation (or "default": remove it); absent languages unmanaged."""
+    out: dict[str, Any] = {}
+    for event, locales in sorted(desired.translations.items()):
+        out[event] = {}
+        for tag, tr in sorted(locales.items()):
+            if not isinstance(tr, DesiredTranslation):
+                out[event][tag] = "default"
+                continue
+            out[event][tag] = {
+                "subject": tr.subject,
+                "body": tr.body,
+                "body_file": None if tr.body_file is None else _file_to_dict(tr.body_file),
+            }
+    return out
+
+
+def _translations_from_dict(
+    data: Any, spec_dir: Path
+) -> dict[str, dict[str, DesiredTranslation | ResetToDefault]]:
+    out: dict[str, dict[str, DesiredTranslation | ResetToDefault]] = {}
+    for event, locales in dict(data or {}).items():
+        for tag, tr in dict(locales).items():
+            if tr == "default":
+                out.setdefault(event, {})[tag] = RESET
+                continue
+            body_file = tr.get("body_file")
+            out.setdefault(event, {})[tag] = DesiredTranslation(
+                event,
+                str(tag),
+                str(tr["subject"]),
+                str(tr["body"]),
+                None if body_file is None else _file_from_dict(body_file, spec_dir),
+            )
     return out
 
 
@@ -199,6 +258,8 @@ def desired_from_dict(data: Mapping[str, Any], spec: str) -> DesiredState:
         logo=logo,
         templates=templates,
         target=None if not target else TargetSpec(target.get("api_url"), target.get("api_key_env")),
+        sources=tuple(Path(str(p)) for p in data.get("sources") or (spec,)),
+        translations=_translations_from_dict(data.get("translations"), spec_dir),
     )
 
 
@@ -319,3 +380,27 @@ def remove_stale_plans(out: Path, written: Iterable[Path]) -> list[Path]:
             ) from exc
         removed.append(path)
     return removed
+
+
+def save_runs(runs: Sequence[PortalRun], out: Path, *, one_file: bool) -> list[str]:
+    """Save each planned run's plan; return what to tell the user (stderr lines).
+
+    ``one_file``: ``out`` is the plan file of the one portal (``plan portal.yaml --out
+    plan.json``). Otherwise ``out`` is a folder receiving ``<spec stem>.plan.json`` per
+    portal, and every other plan file there is removed (``remove_stale_plans``)."""
+    if one_file:
+        plan = runs[0].plan if runs else None
+        if plan is None:
+            return []
+        save_plan(plan, out)
+        return [f"portalctl: plan saved to {out}"]
+    names = plan_file_names([r.source for r in runs])
+    prepare_out_dir(out)
+    written = []
+    for run in runs:
+        if run.plan is not None and run.error is None:
+            save_plan(run.plan, out / names[run.source])
+            written.append(out / names[run.source])
+    lines = [f"portalctl: removed stale plan file {p}" for p in remove_stale_plans(out, written)]
+    files = "plan file" if len(written) == 1 else "plan files"
+    return [*lines, f"portalctl: {len(written):,} {files} saved to {out}"]

@@ -311,7 +311,33 @@ async def plan_runs(
             return run.failed(err)
 
     runs = [PortalRun(source=path) for path in sources.paths]
-    return await for_each(runs, job, parallelism=parallelism, on_done=on_done)
+    return refuse_bases(
+        await for_each(runs, job, parallelism=parallelism, on_done=on_done), sources
+    )
+
+
+def refuse_bases(runs: Sequence[PortalRun], sources: Sources) -> list[PortalRun]:
+    """A spec found by expanding a folder or a glob that another spec of the run
+    ``extends`` is a base, not a portal: it fails (exit 3) instead of being planned as one.
+    Bases live outside the fleet folder or in a subfolder (folders are not searched
+    recursively); a spec named on its own is always a portal, base or not."""
+    extended: dict[Path, Path] = {}
+    for run in runs:
+        for base in run.desired.sources[1:] if run.desired is not None else ():
+            extended.setdefault(base.resolve(), run.source)
+    out: list[PortalRun] = []
+    for run in runs:
+        user = extended.get(run.source.resolve())
+        if user is not None and run.source in sources.found:
+            run = replace(run, plan=None, live=None).failed(
+                UsageError(
+                    f"{run.source} is a base ({user} extends it), not a portal of this folder",
+                    hint="keep bases outside the fleet folder or in a subfolder of it (e.g. "
+                    f"{run.source.parent / 'bases'}/), or name the portals one by one",
+                )
+            )
+        out.append(run)
+    return out
 
 
 async def plan_one(
@@ -332,16 +358,44 @@ async def plan_one(
     return replace(run, live=live, plan=plan)
 
 
+def saved_runs(sources: Sources) -> list[PortalRun]:
+    """Saved plans as runs, for rendering only (``show``): no target is resolved and the
+    portal is not read."""
+    from reconciler.planfile import load_plan
+
+    if not sources.saved_plans:
+        raise UsageError(
+            f"{sources.paths[0]}: not a plan file",
+            hint="show reads the files `portalctl plan --out` wrote",
+        )
+    runs = []
+    for path in sources.paths:
+        plan = load_plan(path)
+        runs.append(
+            PortalRun(
+                Path(plan.spec), desired=plan.desired, plan=plan, diagnostics=plan.diagnostics
+            )
+        )
+    return runs
+
+
 def load_saved_plan(path: Path, conn: Connection) -> PortalRun:
     """A saved plan file as a run, with the portal it must be applied to (UsageError when
     the current target is another portal than the one it was made for)."""
+    from reconciler.apply import check_present
     from reconciler.planfile import load_plan
+    from reconciler.spec.saved import check_saved_state
 
     plan = load_plan(path)
-    target = conn.resolve(plan.desired.target)
-    run = PortalRun(source=path, target=target, desired=plan.desired, plan=plan)
+    run = PortalRun(source=path, desired=plan.desired, plan=plan)
     try:
-        check_plan_target(plan, target)
+        # The same rules as validate: a plan file is input too (its files may have been
+        # swapped for a FIFO or a link to /dev/zero since it was made).
+        check_present(plan)
+        diagnostics = check_saved_state(plan.desired, plan_file=str(path))
+        run = replace(run, diagnostics=tuple(diagnostics), target=conn.resolve(plan.desired.target))
+        assert run.target is not None
+        check_plan_target(plan, run.target)
     except ReconcilerError as err:
         return run.failed(err)
     return run

@@ -179,7 +179,9 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 def embedded_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Work in ``tmp_path`` against the embedded sandbox (``tmp_path/.portal/sandbox.db``)."""
     monkeypatch.chdir(tmp_path)
-    for name in ("PORTAL_API_URL", "PORTAL_API_KEY", "PORTAL_SANDBOX_DB"):
+    # Not a CI job, even when the suite runs in one: in CI, apply, drift and export refuse to
+    # fall back to the embedded sandbox (tests/integration/test_target_rules.py covers that).
+    for name in ("PORTAL_API_URL", "PORTAL_API_KEY", "PORTAL_SANDBOX_DB", "CI", "GITHUB_ACTIONS"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 

@@ -60,7 +60,7 @@ class NotJson(ValueError):
     """The body is not JSON text (or not UTF-8)."""
 
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 

@@ -38,7 +38,7 @@ from reconciler.api.retry import RetryPolicy, parse_retry_after
 from reconciler.api.shapes import ShapeError, check_etag
 from reconciler.errors import MalformedAnswer, ReconcilerError, WriteOutcomeUnknown
 from reconciler.logs import get_logger
-from reconciler.model import LiveState, LiveTemplate, Target
+from reconciler.model import LiveState, LiveTemplate, LiveTranslation, Target, translation_resource
 
 T = TypeVar("T")
 log = get_logger("reconciler.api")
@@ -231,6 +231,61 @@ class PortalClient:
             verify=verify,
         )
 
+    # --- translations of a template (issue 13) --------------------------------------------
+
+    async def _live_translation(self, event: str, locale: str) -> LiveTranslation | None:
+        """The translation as listed now (None: there is none); used to settle lost answers."""
+        template = (await self.list_templates()).get(event)
+        return None if template is None else template.locales.get(locale)
+
+    async def put_translation(
+        self, event: str, locale: str, *, subject: str, body: str, if_match: str | None
+    ) -> LiveTranslation:
+        """Replace a translation (``if_match``: its ETag) or create it (``None``: sent with
+        ``If-None-Match: *``, so a translation created meanwhile by someone else is a 412)."""
+        resource = translation_resource(event, locale)
+
+        async def verify() -> LiveTranslation | _Unchanged | None:
+            live = await self._live_translation(event, locale)
+            if live is None:
+                return UNCHANGED if if_match is None else None
+            if live.etag == if_match:
+                return UNCHANGED
+            return live if (live.subject, live.body) == (subject, body) else None
+
+        def parse(answer: Answer) -> LiveTranslation:
+            etag = self._etag(answer)
+            return self._parse(answer, lambda data: routes.parse_translation(event, data, etag))
+
+        return await self._write(
+            "PUT",
+            routes.translation_path(event, locale),
+            resource,
+            if_match=if_match,
+            parse=parse,
+            verify=verify,
+            json=routes.template_request(subject, body),
+        )
+
+    async def delete_translation(self, event: str, locale: str, *, if_match: str) -> str:
+        """Remove a translation (its customers get the event's template); returns its name."""
+        resource = translation_resource(event, locale)
+
+        async def verify() -> str | _Unchanged | None:
+            live = await self._live_translation(event, locale)
+            if live is None:
+                return resource
+            return UNCHANGED if live.etag == if_match else None
+
+        return await self._write(
+            "DELETE",
+            routes.translation_path(event, locale),
+            resource,
+            if_match=if_match,
+            parse=lambda response: resource,
+            verify=verify,
+        )
+
     # --- plumbing -------------------------------------------------------------------------
 
     async def _read(self, method: str, path: str, resource: str, *, auth: bool = True) -> Answer:
@@ -246,13 +301,16 @@ class PortalClient:
         path: str,
         resource: str,
         *,
-        if_match: str,
+        if_match: str | None,
         parse: Callable[[Answer], T],
         verify: Callable[[], Awaitable[T | _Unchanged | None]],
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> T:
-        all_headers = {**(headers or {}), **routes.if_match_header(if_match)}
+        condition = (
+            routes.if_none_match_any() if if_match is None else routes.if_match_header(if_match)
+        )
+        all_headers = {**(headers or {}), **condition}
         uncertain = False
         for _ in range(self._retry.max_attempts):
             try:
@@ -275,7 +333,18 @@ class PortalClient:
                 if mine is not None and not isinstance(mine, _Unchanged):
                     log.debug("api.write_verified", resource=resource, applied=True)
                     return mine
-            return parse(self._check(answer, resource, attempts))
+            checked = self._check(answer, resource, attempts)
+            try:
+                return parse(checked)
+            except MalformedAnswer as bad:
+                # The server accepted the write (2xx) but its answer is unusable: the change
+                # was probably made, so "nothing was written" would be wrong.
+                raise WriteOutcomeUnknown(
+                    f"{bad.message}; the write was accepted (HTTP {answer.status}), so it may or "
+                    "may not have been applied",
+                    request=answer.request,
+                    hint="run `portalctl plan` to see the portal's current state; " + CONTRACT_HINT,
+                ) from bad
         raise unreachable(
             self._where,
             f"the connection kept dropping during {method} {resource}; it was not applied",

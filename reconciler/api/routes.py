@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from reconciler.api import shapes
-from reconciler.model import LiveTemplate, Secret
+from reconciler.model import LiveTemplate, LiveTranslation, Secret
 
 SETTINGS_PATH = "/v1/portal/settings"
 LOGO_PATH = "/v1/portal/settings/branding/logo"
@@ -68,20 +68,89 @@ def parse_template(body: Any, etag: str | None = None, *, event: str | None = No
     return _live_template(template, etag or shapes.check_etag(template.get("etag"), "etag"))
 
 
+# --- translations of a template (issue 13) -------------------------------------------------
+
+
+def translation_path(event: str, locale: str) -> str:
+    return f"{template_path(event)}/locales/{quote(locale, safe='')}"
+
+
+def if_none_match_any() -> dict[str, str]:
+    """The precondition that creates a resource only if it does not exist yet."""
+    return {"If-None-Match": "*"}
+
+
+def parse_translation(
+    event: str, item: Any, etag: str | None = None, *, path: str = ""
+) -> LiveTranslation:
+    """One translation: a list item (its ``etag`` field) or a GET/PUT body (``etag`` header).
+
+    The tag is re-canonicalised (``pt-br`` -> ``pt-BR``) so plans compare like with like.
+    """
+    from reconciler.locales import InvalidTag, canonical_tag
+
+    prefix = f"{path}." if path else ""
+    if not isinstance(item, dict):
+        raise shapes.ShapeError(
+            path or "the body", f"must be an object, got {shapes.describe(item)}"
+        )
+    for name in ("locale", "subject", "body"):
+        value = item.get(name)
+        if not isinstance(value, str) or (name != "body" and not value):
+            raise shapes.ShapeError(
+                f"{prefix}{name}", f"must be a non-empty string, got {shapes.describe(value)}"
+            )
+    if "event" in item and item["event"] != event:
+        raise shapes.ShapeError(
+            f"{prefix}event", f"must be {event}, got {shapes.describe(item['event'])}"
+        )
+    try:
+        locale = canonical_tag(item["locale"])
+    except InvalidTag:
+        raise shapes.ShapeError(
+            f"{prefix}locale",
+            f"must be a BCP 47 language tag, got {shapes.describe(item['locale'])}",
+        ) from None
+    found = etag if etag is not None else shapes.check_etag(item.get("etag"), f"{prefix}etag")
+    return LiveTranslation(event, locale, item["subject"], item["body"], found)
+
+
+def parse_translation_list(event: str, items: Any, path: str) -> dict[str, LiveTranslation]:
+    """A template's ``locales`` array (absent: none, for an API without translations)."""
+    if items is None:
+        return {}
+    if not isinstance(items, list):
+        raise shapes.ShapeError(path, f"must be an array, got {shapes.describe(items)}")
+    out: dict[str, LiveTranslation] = {}
+    for index, item in enumerate(items):
+        translation = parse_translation(event, item, path=f"{path}[{index}]")
+        if translation.locale in out:
+            raise shapes.ShapeError(
+                f"{path}[{index}].locale", f"lists {translation.locale} a second time"
+            )
+        out[translation.locale] = translation
+    return out
+
+
 def parse_template_list(body: Any) -> dict[str, LiveTemplate]:
     return {
-        item["event"]: _live_template(item, item["etag"])
-        for item in shapes.check_template_list(body)
+        item["event"]: _live_template(item, item["etag"], path=f"data[{index}]")
+        for index, item in enumerate(shapes.check_template_list(body))
     }
 
 
-def _live_template(template: Mapping[str, Any], etag: str) -> LiveTemplate:
+def _live_template(template: Mapping[str, Any], etag: str, *, path: str = "") -> LiveTemplate:
     return LiveTemplate(
         event=template["event"],
         subject=template["subject"],
         body=template["body"],
         is_default=template["is_default"],
         etag=etag,
+        locales=parse_translation_list(
+            template["event"],
+            template.get("locales"),
+            f"{path}.locales" if path else "locales",
+        ),
     )
 
 

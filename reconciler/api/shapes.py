@@ -7,8 +7,10 @@ is not a colour, an ETag that could not be sent back in ``If-Match``... each rai
 never coerced (``bool("false")`` is ``True``).
 
 Fields the contract does not know are tolerated and kept (an API may grow), so only what the
-client relies on is checked. Hand-written rather than generated from the OpenAPI file: the
-checks are few, they run on every answer, and their messages are what a user reads.
+client relies on is checked; strings are held to the contract's lengths (2048 characters where
+it sets none), so an answer cannot push a megabyte into a one-line plan. Hand-written rather
+than generated from the OpenAPI file: the checks are few, they run on every answer, and their
+messages are what a user reads.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ PERMISSIONS = (
     "cancel_subscription",
 )
 MAX_LOGO_BYTES = 512 * 1024
+#: Template bodies are at most 64 KiB in UTF-8 (``TemplateWrite.body``).
+MAX_BODY_BYTES = 65536
 
 
 class ShapeError(ValueError):
@@ -87,6 +91,7 @@ def _string(
     pattern: re.Pattern[str] | None = None,
     expected: str = "a string",
     non_empty: bool = False,
+    max_length: int = 2048,
 ) -> str | None:
     if value is None and nullable:
         return None
@@ -97,6 +102,8 @@ def _string(
         raise ShapeError(path, f"must be {expected}, got {describe(value)}")
     if non_empty and not value:
         raise ShapeError(path, f"must be {expected}, got an empty string")
+    if len(value) > max_length:
+        raise ShapeError(path, f"must be at most {max_length} characters, got {len(value)}")
     return value
 
 
@@ -123,6 +130,7 @@ def check_settings(body: Any) -> dict[str, Any]:
         _get(branding, "company_name", "branding.company_name"),
         "branding.company_name",
         nullable=True,
+        max_length=100,
     )
     _string(
         _get(branding, "primary_color", "branding.primary_color"),
@@ -189,8 +197,13 @@ def check_template(body: Any, *, path: str = "", event: str | None = None) -> Ma
         f"{prefix}subject",
         expected="a non-empty string",
         non_empty=True,
+        max_length=128,
     )
-    _string(_get(template, "body", f"{prefix}body"), f"{prefix}body")
+    body_text = _string(
+        _get(template, "body", f"{prefix}body"), f"{prefix}body", max_length=MAX_BODY_BYTES
+    )
+    if body_text is not None and len(body_text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise ShapeError(f"{prefix}body", f"must be at most {MAX_BODY_BYTES} bytes in UTF-8")
     _bool(_get(template, "is_default", f"{prefix}is_default"), f"{prefix}is_default")
     _string(_get(template, "updated_at", f"{prefix}updated_at"), f"{prefix}updated_at")
     return template

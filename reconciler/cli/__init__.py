@@ -42,8 +42,7 @@ SHORT_HELP: dict[str, str] = {
     "drift": "Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.",
     "show": "Print saved plans exactly as `plan` printed them, without contacting the portal.",
     "preview": "Render the portal and its emails before and after apply, for reviewers.",
-    "export": "Write the live portal as portal.yaml (+ templates, logo): export then plan = no "
-    "changes.",
+    "export": "Write the live portal as portal.yaml (+ templates, logo): export then plan = no changes.",  # noqa: E501
     "init": "Write a starter portal.yaml, its templates and GitHub workflows into DIRECTORY.",
     "sandbox": "The sandbox portal: the portal API served from a local SQLite file.",
 }
@@ -81,20 +80,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="portalctl")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-@click.option(
-    "--log-level",
-    type=click.Choice(LEVELS),
-    default=lambda: os.environ.get("PORTALCTL_LOG_LEVEL", "warning"),
-    show_default="warning, or $PORTALCTL_LOG_LEVEL",
-    help="Lowest level of log lines written to stderr.",
-)
-@click.option(
-    "--log-format",
-    type=click.Choice(["auto", "human", "json"]),
-    default="auto",
-    show_default=True,
-    help="auto: JSON lines when CI=true, human text otherwise.",
-)
+@click.option("--log-level", type=click.Choice(LEVELS),
+              default=lambda: os.environ.get("PORTALCTL_LOG_LEVEL", "warning"),
+              show_default="warning, or $PORTALCTL_LOG_LEVEL",
+              help="Lowest level of log lines written to stderr.")  # fmt: skip
+@click.option("--log-format", type=click.Choice(["auto", "human", "json"]), default="auto",
+              show_default=True,
+              help="auto: JSON lines when CI=true, human text otherwise.")  # fmt: skip
 def cli(debug: bool, log_level: str, log_format: str) -> None:
     """GitOps for the payments Customer Portal: validate, plan and apply portal.yaml.
 

@@ -20,31 +20,16 @@ if TYPE_CHECKING:
 
 @click.command()
 @_sources
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    metavar="DIR",
-    type=click.Path(path_type=Path),
-    help="Folder to write index.html (and the PNGs) into; created if missing.",
-)
-@click.option(
-    "--png",
-    is_flag=True,
-    help="Also write PNG screenshots (portal and each email, before and after), taken with "
-    "a headless Chromium/Chrome from $PORTALCTL_CHROMIUM or PATH.",
-)
+@click.option("--out", "out_dir", required=True, metavar="DIR",
+              type=click.Path(path_type=Path),
+              help="Folder for index.html (and the PNGs); created if missing.")  # fmt: skip
+@click.option("--png", is_flag=True,
+              help="Also write PNG screenshots (portal and each email, before and after), taken "
+              "with a headless Chromium/Chrome from $PORTALCTL_CHROMIUM or PATH.")  # fmt: skip
 @_fleet
 @_connection
-def preview(
-    sources: tuple[str, ...],
-    out_dir: Path,
-    png: bool,
-    parallelism: int,
-    shard: str | None,
-    api_url: str | None,
-    insecure: bool,
-) -> int:
+def preview(sources: tuple[str, ...], out_dir: Path, png: bool, parallelism: int,
+            shard: str | None, api_url: str | None, insecure: bool) -> int:  # fmt: skip
     """Render the portal and its emails before and after apply, for reviewers.
 
     SPEC defaults to ./portal.yaml; several SPECs (a folder, a glob) share one page. Reads

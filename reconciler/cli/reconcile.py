@@ -2,7 +2,7 @@
 
 One path for one portal or many: the core returns one ``PortalRun`` per portal, the renderers
 print them (one portal exactly as ever, several under headers plus a summary), and the exit
-code comes from ``reconcile.exit_code``. Plans and apply progress go to stdout; the target,
+code comes from ``reconcile.exit_code``. Plans and apply results go to stdout; the target,
 diagnostics, progress and errors to stderr.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ import click
 
 from reconciler.errors import ExitCode, PartialApplyError, ReconcilerError, UsageError
 from reconciler.render import FORMATS, plural
-from reconciler.textsafe import safe_line
 
 if TYPE_CHECKING:
     from reconciler.apply import WriteStep
@@ -38,38 +36,21 @@ def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 _sources = click.argument("sources", metavar="[SPEC]...", nargs=-1)
-_format = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="How to print the plan on stdout.",
-)
+_format = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                       show_default=True, help="How to print the plan on stdout.")  # fmt: skip
+_changes = click.option("--detailed-exitcode", is_flag=True,
+                        help="Exit 2 (instead of 0) when a plan has changes.")  # fmt: skip
 _connection = _options(
-    click.option(
-        "--api-url",
-        metavar="URL",
-        help="Portal API base URL (overrides the spec's target and $PORTAL_API_URL); "
-        "`sandbox` for the embedded sandbox.",
-    ),
+    click.option("--api-url", metavar="URL", help="Portal API base URL (overrides the spec's "
+                 "target and $PORTAL_API_URL); `sandbox` for the embedded sandbox."),
     click.option("--insecure", is_flag=True, help="Allow plain http:// to a non-loopback host."),
-)
+)  # fmt: skip
 _fleet = _options(
-    click.option(
-        "--parallelism",
-        default=8,
-        show_default=True,
-        type=click.IntRange(min=1),
-        metavar="N",
-        help="With several specs: how many portals to work on at once.",
-    ),
-    click.option(
-        "--shard",
-        metavar="K/N",
-        help="Work on shard K of N only (a stable split of the specs by path).",
-    ),
-)
+    click.option("--parallelism", default=8, show_default=True, type=click.IntRange(min=1),
+                 metavar="N", help="With several specs: how many portals to work on at once."),
+    click.option("--shard", metavar="K/N",
+                 help="Work on shard K of N only (a stable split of the specs by path)."),
+)  # fmt: skip
 
 
 def _connection_of(api_url: str | None, insecure: bool, *, ci_sandbox: bool = True) -> Connection:
@@ -84,8 +65,9 @@ def _expand(args: Sequence[str], shard: str | None, *, plans: bool = False) -> S
     return expand_sources(args, plans=plans, shard=Shard.parse(shard) if shard else None)
 
 
-def _use_colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def _echo(lines: Sequence[str], *, err: bool = True) -> None:
+    for line in lines:
+        click.echo(line, err=err)
 
 
 def _step_summary(markdown: str) -> None:
@@ -103,7 +85,8 @@ def _step_summary(markdown: str) -> None:
 def _render(runs: Sequence[PortalRun], fmt: str, **options: Any) -> str:
     from reconciler.render import render_runs
 
-    return render_runs(runs, fmt, color=fmt == "text" and _use_colour(), **options)
+    colour = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return render_runs(runs, fmt, color=colour, **options)
 
 
 def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRun]:
@@ -112,14 +95,12 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
     from reconciler.api import run_sync
     from reconciler.cli.wiring import Progress, api_session
     from reconciler.reconcile import plan_runs
+    from reconciler.render.report import planned_lines
 
-    many = len(sources.paths) != 1
-    if many:
-        click.echo(
-            f"portalctl: fleet: {'loading' if sources.saved_plans else 'planning'} "
-            f"{plural(len(sources.paths), 'portal')} (parallelism {parallelism})",
-            err=True,
-        )
+    if len(sources.paths) != 1:
+        verb = "loading" if sources.saved_plans else "planning"
+        click.echo(f"portalctl: fleet: {verb} {plural(len(sources.paths), 'portal')} "
+                   f"(parallelism {parallelism})", err=True)  # fmt: skip
     progress = Progress(len(sources.paths), label="planning")
 
     async def go() -> list[PortalRun]:
@@ -127,102 +108,57 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
             return await plan_runs(sources, conn, api, parallelism=parallelism, on_done=progress)
 
     runs = run_sync(go())
-    for run in runs:
-        if not many and run.target is not None:
-            click.echo(f"portalctl: target: {run.target.describe()}", err=True)
-        if run.target is not None and run.target.implicit and os.environ.get("GITHUB_ACTIONS"):
-            click.echo(
-                "::warning title=portalctl::PORTAL_API_URL is not set: this plan is "
-                "against the embedded sandbox, not your portal",
-                err=True,
-            )
-        diagnostics = getattr(run.error, "diagnostics", ()) if many else ()
-        for diag in (*run.diagnostics, *diagnostics):
-            click.echo(str(diag), err=True)
-    if not many and runs and runs[0].error is not None and runs[0].plan is None:
+    _echo(planned_lines(runs, annotate=bool(os.environ.get("GITHUB_ACTIONS"))))
+    if len(runs) == 1 and runs[0].error is not None and runs[0].plan is None:
         raise runs[0].error
     return runs
 
 
 def _finish(runs: Sequence[PortalRun], *, apply: bool = False) -> None:
+    """The fleet summary (several portals), or the one portal's error, raised."""
     from reconciler.render.fleet import summary_lines
 
     if len(runs) != 1:
-        for line in summary_lines(runs, apply=apply):
-            click.echo(line, err=True)
+        _echo(summary_lines(runs, apply=apply))
     elif runs[0].error is not None:
         raise runs[0].error
 
 
-def _save(runs: Sequence[PortalRun], sources: Sources, out: Path) -> None:
-    from reconciler import planfile
-
-    if len(runs) == 1 and not sources.found and not out.is_dir():
-        if runs[0].plan is not None:
-            planfile.save_plan(runs[0].plan, out)
-            click.echo(f"portalctl: plan saved to {out}", err=True)
-        return
-    names = planfile.plan_file_names([r.source for r in runs])
-    planfile.prepare_out_dir(out)
-    written = []
-    for run in runs:
-        if run.plan is not None and run.error is None:
-            planfile.save_plan(run.plan, out / names[run.source])
-            written.append(out / names[run.source])
-    for path in planfile.remove_stale_plans(out, written):
-        click.echo(f"portalctl: removed stale plan file {path}", err=True)
-    files = "plan file" if len(written) == 1 else "plan files"
-    click.echo(f"portalctl: {len(written):,} {files} saved to {out}", err=True)
-
-
-def _show(
-    runs: Sequence[PortalRun], fmt: str, *, changes: bool, drift: bool = False, **md: Any
-) -> int:
+def _show(runs: Sequence[PortalRun], fmt: str, *, changes: bool, **markdown: Any) -> int:
     from reconciler.reconcile import exit_code
 
-    click.echo(_render(runs, fmt, drift=drift, **md), nl=False)
-    _step_summary(_render(runs, "markdown", drift=drift, **md))
+    click.echo(_render(runs, fmt, **markdown), nl=False)
+    _step_summary(_render(runs, "markdown", **markdown))
     _finish(runs)
     return exit_code(runs, changes=changes)
 
 
 @click.command()
 @_sources
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Also save the plan file (JSON) here, for `portalctl apply PLAN`; with "
-    "several specs, a folder receiving one <spec stem>.plan.json per spec.",
-)
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Also save the plan file (JSON) here, for `portalctl apply PLAN`; with "
+              "several specs, a folder receiving one <spec stem>.plan.json per spec.")  # fmt: skip
 @_format
-@click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 (instead of 0) when the plan has changes."
-)
+@_changes
 @_fleet
 @_connection
-def plan(
-    sources: tuple[str, ...],
-    out: Path | None,
-    fmt: str,
-    detailed_exitcode: bool,
-    parallelism: int,
-    shard: str | None,
-    api_url: str | None,
-    insecure: bool,
-) -> int:
+def plan(sources: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool,
+         parallelism: int, shard: str | None, api_url: str | None,
+         insecure: bool) -> int:  # fmt: skip
     """Show what apply would change on the portal (reads only; never writes).
 
     SPEC defaults to ./portal.yaml. Several SPECs, a folder of them or a glob plan a fleet:
     each portal under its own header, then one summary; failures do not stop the others.
     """
-    found = _expand(sources, shard)
-    if out is not None and (len(found.paths) != 1 or found.found):
-        from reconciler.planfile import plan_file_names
+    from reconciler.planfile import plan_file_names, save_runs
 
+    found = _expand(sources, shard)
+    one_file = out is not None and len(found.paths) == 1 and not found.found and not out.is_dir()
+    if out is not None and not one_file:
         plan_file_names(found.paths)  # refuses clashing names before anything is planned
     runs = _plan(found, _connection_of(api_url, insecure), parallelism)
     if out is not None:
-        _save(runs, found, out)
+        _echo(save_runs(runs, out, one_file=one_file))
     return _show(runs, fmt, changes=detailed_exitcode)
 
 
@@ -231,85 +167,45 @@ def plan(
 @_format
 @_fleet
 @_connection
-def drift(
-    sources: tuple[str, ...],
-    fmt: str,
-    parallelism: int,
-    shard: str | None,
-    api_url: str | None,
-    insecure: bool,
-) -> int:
+def drift(sources: tuple[str, ...], fmt: str, parallelism: int, shard: str | None,
+          api_url: str | None, insecure: bool) -> int:  # fmt: skip
     """Read-only check for scheduled CI: exit 0 when the portal matches SPEC, 2 when not.
 
     Several SPECs (or a folder, or a glob) check a fleet: 2 when any portal drifted.
     """
     conn = _connection_of(api_url, insecure, ci_sandbox=False)
-    runs = _plan(_expand(sources, shard), conn, parallelism)
-    return _show(runs, fmt, changes=True, drift=True)
+    return _show(_plan(_expand(sources, shard), conn, parallelism), fmt, changes=True, drift=True)
 
 
 @click.command()
 @click.argument("plans", metavar="PLAN.json|DIR...", nargs=-1, required=True)
 @_format
-@click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 (instead of 0) when a plan has changes."
-)
-@click.option(
-    "--preview-link", metavar="URL", help="Link the Markdown plan to the preview artifact at URL."
-)
-def show(
-    plans: tuple[str, ...], fmt: str, detailed_exitcode: bool, preview_link: str | None
-) -> int:
+@_changes
+@click.option("--preview-link", metavar="URL",
+              help="Link the Markdown plan to the preview artifact at URL.")  # fmt: skip
+def show(plans: tuple[str, ...], fmt: str, detailed_exitcode: bool,
+         preview_link: str | None) -> int:  # fmt: skip
     """Print saved plans exactly as `plan` printed them, without contacting the portal.
 
     Several plan files (or the folders `plan --out DIR` wrote, e.g. one per shard) are merged
     into one rendering and one exit code.
     """
-    from reconciler.planfile import load_plan
-    from reconciler.reconcile import PortalRun
+    from reconciler.reconcile import saved_runs
 
-    found = _expand(plans, None, plans=True)
-    if not found.saved_plans:
-        raise UsageError(
-            f"{found.paths[0]}: not a plan file",
-            hint="show reads the files `portalctl plan --out` wrote",
-        )
-    runs = []
-    for path in found.paths:
-        the_plan = load_plan(path)
-        runs.append(
-            PortalRun(
-                source=Path(the_plan.spec),
-                desired=the_plan.desired,
-                plan=the_plan,
-                diagnostics=the_plan.diagnostics,
-            )
-        )
+    runs = saved_runs(_expand(plans, None, plans=True))
     return _show(runs, fmt, changes=detailed_exitcode, preview_link=preview_link)
 
 
 @click.command()
 @click.argument("sources", metavar="[SPEC | PLAN.json]...", nargs=-1)
 @click.option("--auto-approve", is_flag=True, help="Apply SPECs without asking for 'yes'.")
-@click.option(
-    "--allow-disruptive",
-    "--force",
-    "allow_disruptive",
-    is_flag=True,
-    help="Allow disruptive changes (disabling the portal, turning off "
-    "payment-method updates, invoice downloads or payment history).",
-)
+@click.option("--allow-disruptive", "--force", "allow_disruptive", is_flag=True,
+              help="Allow disruptive changes (disabling the portal, turning off "
+              "payment-method updates, invoice downloads or payment history).")  # fmt: skip
 @_fleet
 @_connection
-def apply(
-    sources: tuple[str, ...],
-    auto_approve: bool,
-    allow_disruptive: bool,
-    parallelism: int,
-    shard: str | None,
-    api_url: str | None,
-    insecure: bool,
-) -> int:
+def apply(sources: tuple[str, ...], auto_approve: bool, allow_disruptive: bool, parallelism: int,
+          shard: str | None, api_url: str | None, insecure: bool) -> int:  # fmt: skip
     """Make the portal match SPEC, or apply a saved PLAN.json exactly.
 
     With a SPEC: plan, show it, ask for 'yes' (unless --auto-approve), write, verify.
@@ -321,104 +217,53 @@ def apply(
     from reconciler.api import run_sync
     from reconciler.cli.wiring import Progress, api_session
     from reconciler.reconcile import apply_runs, exit_code, refuse
+    from reconciler.render.report import applied_lines, apply_summary
 
     found = _expand(sources, shard, plans=True)
     many = len(found.paths) != 1
     runs = _plan(found, _connection_of(api_url, insecure, ci_sandbox=False), parallelism)
-    with _summarise_refusal(runs):
+    try:
         runs = refuse(runs, allow_disruptive=allow_disruptive)
-    click.echo(_render(runs, "text"), nl=False)
-    todo = [r for r in runs if r.error is None and (r.has_changes or r.live is None)]
-    if not many:
-        with _summarise_refusal(runs):
+        click.echo(_render(runs, "text"), nl=False)
+        if not many:
             _finish(runs)
-        if not todo:
-            _step_summary(_render(runs, "markdown"))
-            return ExitCode.OK
+    except ReconcilerError as err:
+        if len(runs) == 1 and runs[0].plan is not None:
+            _step_summary(apply_summary(runs, refused=err))
+        raise
+    todo = [r for r in runs if r.error is None and (r.has_changes or r.live is None)]
+    if not todo and not many:
+        _step_summary(_render(runs, "markdown"))
+        return ExitCode.OK
     if todo and not found.saved_plans and not auto_approve:
         if many:
-            click.echo(
-                f"portalctl: fleet: {len(todo):,} of "
-                f"{plural(len(runs), 'portal')} have changes to apply"
-            )
+            click.echo(f"portalctl: fleet: {len(todo):,} of {plural(len(runs), 'portal')} "
+                       "have changes to apply")  # fmt: skip
         _confirm()
 
     def wrote(run: PortalRun, step: WriteStep) -> None:
         names = ", ".join(c.field for c in step.changes if c.field)
         where = f"{run.source}: " if many else ""
-        click.echo(
-            f"{where}{step.resource}: {step.action.value} done{f' ({names})' if names else ''}"
-        )
+        click.echo(f"{where}{step.resource}: {step.action.value} done"
+                   f"{f' ({names})' if names else ''}")  # fmt: skip
 
     async def go() -> list[PortalRun]:
         async with api_session(parallelism=parallelism) as api:
+            progress = Progress(len(todo) if many else 0, label="applying")
             return await apply_runs(
-                runs,
-                api,
-                allow_disruptive=allow_disruptive,
-                parallelism=parallelism,
-                on_write=wrote,
-                on_done=Progress(len(todo) if many else 0, label="applying"),
-            )
+                runs, api, allow_disruptive=allow_disruptive, parallelism=parallelism,
+                on_write=wrote, on_done=progress,
+            )  # fmt: skip
 
     runs = run_sync(go())
-    _report_applied(runs, many)
-    if many:
-        _step_summary(_render(runs, "markdown", apply=True))
-    _notes(runs)
-    with _summarise_refusal(runs):
-        _finish(runs, apply=True)
+    stdout, stderr = applied_lines(runs)
+    _echo(stdout, err=False)
+    _echo(stderr)
+    last = runs[0].error if not many else None
+    refused = last if last is not None and not isinstance(last, PartialApplyError) else None
+    _step_summary(apply_summary(runs, refused=refused))
+    _finish(runs, apply=True)
     return exit_code(runs)
-
-
-def _report_applied(runs: Sequence[PortalRun], many: bool) -> None:
-    from reconciler.render import partial_lines
-
-    for run in runs:
-        where = f"{run.source}: " if many else ""
-        if run.applied is not None and (run.has_changes or not many):
-            line = run.applied.summary_line()
-            click.echo(f"{where}{line}")
-            if not many:
-                _step_summary(_render(runs, "markdown") + f"\n**{line}**\n")
-        if isinstance(run.error, PartialApplyError):
-            for line in partial_lines(run.error, f"{where}" if many else ""):
-                click.echo(line, err=True)
-            if not many:
-                _step_summary(
-                    _render(runs, "markdown") + f"\n**Apply stopped part way:** {run.error}\n"
-                )
-
-
-def _notes(runs: Sequence[PortalRun]) -> None:
-    from reconciler.render import after_apply_notes
-
-    applied = [r for r in runs if r.applied is not None]
-    for run in applied:
-        if run.applied is not None and run.applied.portal_url:
-            where = f"{run.source}: " if len(runs) != 1 else ""
-            click.echo(
-                safe_line(f"portalctl: {where}portal URL: {run.applied.portal_url}"), err=True
-            )
-    for note in after_apply_notes(r.plan for r in applied if r.plan is not None):
-        click.echo(note, err=True)
-
-
-@contextmanager
-def _summarise_refusal(runs: Sequence[PortalRun]) -> Iterator[None]:
-    """A refusal of one portal before any write still leaves the plan and the reason in the
-    GitHub step summary, so a failed CI apply explains itself on the run page."""
-    try:
-        yield
-    except PartialApplyError:
-        raise  # something was written: the caller lists what
-    except ReconcilerError as err:
-        if len(runs) == 1 and runs[0].plan is not None:
-            _step_summary(
-                _render(runs, "markdown")
-                + f"\n**Apply refused (exit {err.exit_code}), nothing was written:** {err}\n"
-            )
-        raise
 
 
 def _stdin_is_tty() -> bool:
@@ -438,14 +283,9 @@ def _confirm() -> None:
 
 
 @click.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    show_default=True,
-    help="Folder to write portal.yaml, templates/ and assets/ into.",
-)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True,
+              help="Folder to write portal.yaml, templates/ and assets/ into.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @_connection
 def export(out_dir: Path, force: bool, api_url: str | None, insecure: bool) -> int:
@@ -461,6 +301,5 @@ def export(out_dir: Path, force: bool, api_url: str | None, insecure: bool) -> i
         async with api_session() as api:
             return await export_core(api, target, out_dir, force=force)
 
-    for path in run_sync(go()):
-        click.echo(f"wrote {path}")
+    _echo([f"wrote {path}" for path in run_sync(go())], err=False)
     return ExitCode.OK

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
-import sqlite3
 from pathlib import Path
 
 import click
-
-from reconciler.errors import UsageError
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.group()
@@ -53,7 +38,12 @@ def sandbox() -> None:
     "Default: the built-in sandbox key.",
 )
 @click.option("--any-key", is_flag=True, help="Accept any well-formed sk_test_/sk_live_ key.")
-@click.option("--public", is_flag=True, help="Allow binding to a non-loopback address.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Allow binding to a non-loopback address. The /_sandbox/ admin routes then "
+    "need a key given with --api-key (closed without one).",
+)
 @click.option("--latency-ms", default=0, type=click.IntRange(min=0), help="Delay per request.")
 @click.option(
     "--error-rate", default=0.0, type=click.FloatRange(0, 1), help="Share of requests that get 500."
@@ -71,59 +61,19 @@ def sandbox() -> None:
     help="Requests per second per key; beyond it 429 with Retry-After.",
 )
 @click.option("--seed", default=None, type=int, help="Seed for reproducible fault injection.")
-def serve(
-    host: str,
-    port: int,
-    db_path: Path,
-    api_keys: tuple[str, ...],
-    any_key: bool,
-    public: bool,
-    latency_ms: int,
-    error_rate: float,
-    drop_rate: float,
-    rate_limit: float | None,
-    seed: int | None,
-) -> None:
+def serve(host: str, port: int, db_path: Path, api_keys: tuple[str, ...], any_key: bool,
+          public: bool, latency_ms: int, error_rate: float, drop_rate: float,
+          rate_limit: float | None, seed: int | None) -> None:  # fmt: skip
     """Serve the portal API over HTTP until interrupted (Ctrl+C).
 
-    Prints one line when ready, e.g.
-    `sandbox listening on http://127.0.0.1:8765 (db .portal/sandbox.db)`.
-    Faults can also be changed at run time: PUT /_sandbox/faults with a JSON object.
+    Prints one line when ready, naming the key it accepts (never a key you passed), e.g.
+    `sandbox listening on http://127.0.0.1:8765 (db .portal/sandbox.db; key sk_test_sandbox)`.
+    Faults can also be changed at run time: PUT /_sandbox/faults with a JSON object
+    (with --public, the /_sandbox/ admin routes need a key given with --api-key).
     """
-    from reconciler.sandbox import Faults, create_app
-    from reconciler.sandbox.server import serve as run_server
+    from reconciler.sandbox.server import run
 
-    if not public and not _is_loopback(host):
-        raise UsageError(
-            f"refusing to serve the sandbox on non-loopback address {host}",
-            hint="use --host 127.0.0.1, or pass --public to expose it on purpose",
-        )
-    try:
-        faults = Faults(
-            latency_ms=latency_ms,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            rate_limit=rate_limit,
-            seed=seed,
-        )
-        app = create_app(db_path, api_keys=api_keys or None, any_key=any_key, faults=faults)
-    except ValueError as exc:
-        raise UsageError(f"sandbox serve: {exc}") from exc
-    except (OSError, sqlite3.Error) as exc:
-        raise UsageError(
-            f"cannot open the sandbox database {db_path}: {exc}",
-            hint="pick a writable path with --db",
-        ) from exc
-
-    def ready(url: str) -> None:
-        click.echo(f"sandbox listening on {url} (db {db_path})")
-
-    try:
-        run_server(app, host=host, port=port, on_ready=ready)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            hint="pick another --port, or --port 0 for a free one",
-        ) from exc
-    finally:
-        app.state.sandbox.store.close()
+    faults = {"latency_ms": latency_ms, "error_rate": error_rate, "drop_rate": drop_rate,
+              "rate_limit": rate_limit, "seed": seed}  # fmt: skip
+    run(db_path, host=host, port=port, api_keys=api_keys, any_key=any_key, public=public,
+        faults=faults, on_ready=click.echo)  # fmt: skip

@@ -22,23 +22,13 @@ from reconciler.errors import ExitCode
 @click.command("validate")
 @click.argument("files", nargs=-1, metavar="[SPEC]...")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (notices never fail).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: diagnostics on stderr, a summary per file on stdout; json: one document on stdout.",
-)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: diagnostics on stderr, a summary per file on "
+              "stdout; json: one document on stdout.")  # fmt: skip
 @click.option("--shard", metavar="K/N", help="Check shard K of N only (a stable split by path).")
 @click.pass_context
-def validate(
-    ctx: click.Context,
-    files: tuple[str, ...],
-    strict: bool,
-    output_format: str,
-    shard: str | None,
-) -> None:
+def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_format: str,
+             shard: str | None) -> None:  # fmt: skip
     """Check portal.yaml files offline: YAML, schema, files they name, and lint rules.
 
     SPEC defaults to ./portal.yaml; a folder or a glob checks every spec in it.

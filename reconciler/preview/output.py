@@ -6,8 +6,8 @@ Layout of ``DIR`` (``<p>-`` prefixes a portal's files when several are previewed
     preview.png                   the top of the page: portals before and after (--png)
     <p>portal-before.png          the live portal, as a customer sees it (--png)
     <p>portal-after.png           the portal once applied (--png)
-    <p>email-<event>-before.png   each managed email, live and after apply (--png)
-    <p>email-<event>-after.png
+    <p>email-<event>-before.png   each managed email, live and after apply (--png);
+    <p>email-<event>-after.png    a translation's <event> is <event>.<tag> (invoice_created.es)
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ INDEX = "index.html"
 OVERVIEW_PNG = "preview.png"
 #: Screenshots a previous run may have left (removed first, so none is stale).
 _OWN_PNG = re.compile(
-    r"^(?:.*-)?(?:portal-(?:before|after)|email-[a-z0-9_]+-(?:before|after))\.png$"
+    r"^(?:.*-)?(?:portal-(?:before|after)|email-[a-z0-9_]+(?:\.[A-Za-z0-9-]+)?-(?:before|after))"
+    r"\.png$"
 )
 
 

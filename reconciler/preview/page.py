@@ -22,7 +22,14 @@ from reconciler.preview.emails import email_document, fill_subject, sample_value
 from reconciler.preview.escape import esc
 from reconciler.preview.portal import AFTER, BEFORE, panel_html, tab_title
 from reconciler.preview.samples import uses_portal_link
-from reconciler.preview.state import EmailView, PortalView, after_view, changed_marks, live_view
+from reconciler.preview.state import (
+    EmailView,
+    PortalView,
+    after_view,
+    changed_marks,
+    live_view,
+    translation_key,
+)
 from reconciler.preview.style import CSS, PAGE_CSP
 
 
@@ -39,8 +46,13 @@ class Preview:
 
     @property
     def events(self) -> tuple[str, ...]:
-        """The managed emails (the spec names them), in a stable order."""
-        return tuple(sorted(self.plan.desired.templates))
+        """The managed emails (the spec names them), in a stable order: each event, then
+        its translations (``invoice_created.es``)."""
+        desired = self.plan.desired
+        keys = set(desired.templates)
+        for event, locales in desired.translations.items():
+            keys.update(translation_key(event, tag) for tag in locales)
+        return tuple(sorted(keys))
 
 
 def make_preview(

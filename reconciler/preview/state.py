@@ -17,6 +17,7 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     LiveState,
     ResetToDefault,
 )
@@ -82,6 +83,12 @@ def _name(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def translation_key(event: str, tag: str) -> str:
+    """How a translation is named among the emails (and in screenshot file names):
+    ``invoice_created.es``, like the body file export writes."""
+    return f"{event}.{tag}"
+
+
 def live_view(live: LiveState, *, logo_bytes: bytes | None = None) -> PortalView:
     """The portal as read. ``logo_bytes``: the live logo's content when it could be read
     (checked against its sha256 here too: bytes that do not match are not shown)."""
@@ -103,8 +110,17 @@ def live_view(live: LiveState, *, logo_bytes: bytes | None = None) -> PortalView
         permissions=_permissions(live.settings),
         portal_url=url if isinstance(url, str) and url else None,
         emails={
-            event: EmailView(event, tpl.subject, tpl.body, tpl.is_default)
-            for event, tpl in sorted(live.templates.items())
+            **{
+                event: EmailView(event, tpl.subject, tpl.body, tpl.is_default)
+                for event, tpl in sorted(live.templates.items())
+            },
+            **{
+                translation_key(event, tag): EmailView(
+                    translation_key(event, tag), tr.subject, tr.body, is_default=False
+                )
+                for event, tpl in sorted(live.templates.items())
+                for tag, tr in sorted(tpl.locales.items())
+            },
         },
     )
 
@@ -132,6 +148,14 @@ def after_view(
             have = emails.get(event)
             if have is None or not have.is_default:
                 emails[event] = EmailView(event, "", "", is_default=True, pending_default=True)
+    for event, locales in desired.translations.items():
+        for tag, tr in locales.items():
+            key = translation_key(event, tag)
+            if isinstance(tr, DesiredTranslation):
+                emails[key] = EmailView(key, tr.subject, tr.body, is_default=False)
+            elif key in emails:
+                # Removed: that language's customers get the event's own email again.
+                emails[key] = EmailView(key, "", "", is_default=True, pending_default=True)
     return PortalView(
         enabled=enabled,
         company_name=_name(branding.get("company_name")),
@@ -164,7 +188,7 @@ def _after_logo(desired: DesiredState, before: LogoView | None) -> LogoView | No
 def changed_marks(plan: Plan) -> frozenset[str]:
     """What the plan changes, as marks the page uses: a settings field
     (``branding.primary_color``, ``permissions.cancel_subscription``, ``enabled``),
-    ``logo``, or ``email:<event>``."""
+    ``logo``, or ``email:<event>`` (``email:<event>.<tag>`` for a translation)."""
     marks: set[str] = set()
     for change in plan.changes:
         if change.resource == SETTINGS and change.field:
@@ -172,5 +196,6 @@ def changed_marks(plan: Plan) -> frozenset[str]:
         elif change.resource == LOGO:
             marks.add("logo")
         elif change.resource.startswith("templates/"):
-            marks.add("email:" + change.resource.split("/", 1)[1])
+            event, _, tag = change.resource.split("/", 1)[1].partition("/locales/")
+            marks.add("email:" + (translation_key(event, tag) if tag else event))
     return frozenset(marks)

@@ -104,7 +104,7 @@ def _diagnostics(plan: Plan) -> list[str]:
     lines = ["**Spec findings:**", ""]
     for diag in plan.diagnostics:
         mark = _MARKS.get(diag.severity.value, "")
-        hint = f" {md_text(diag.hint)}" if diag.hint else ""
+        hint = f"; {md_text(diag.hint)}" if diag.hint else ""
         lines.append(
             f"- {mark} {diag.severity.value} {_code(str(diag.origin))} "
             f"{_code(diag.path)}: {md_text(diag.message)}{hint} ({_code(diag.rule)})"
@@ -136,7 +136,7 @@ def _row(change: Change) -> str:
                 added, removed = diff_stat(change.body_diff)
                 fields.append(f"body (+{added} -{removed})")
             fld = ", ".join(fields)
-            before = _code(_clip(str(b.get("subject"))))
+            before = "none yet" if change.before is None else _code(_clip(str(b.get("subject"))))
             after = _code(_clip(str(a.get("subject"))))
     return f"| {mark} | {_code(change.resource)} | {fld} | {before} | {after} | {source} |"
 
@@ -144,9 +144,10 @@ def _row(change: Change) -> str:
 def _cell(field: str | None, value: Any) -> str:
     text = fmt_value(value)
     if isinstance(value, str) and HEX_COLOUR.match(value):
-        from reconciler.spec.lint import WCAG_AA, contrast_ratio
+        from reconciler.spec.lint import WCAG_AA, contrast_ratio, floor2
 
-        ratio = contrast_ratio(value, "#ffffff")
+        # Floored like the lint rule's message, so a ratio just under 4.5 never reads 4.50.
+        ratio = floor2(contrast_ratio(value, "#ffffff"))
         verdict = "" if ratio >= WCAG_AA else f" ⚠️ below {WCAG_AA:g}:1"
         # GitHub draws a swatch beside a backticked hex colour; no image service needed.
         return f"{_code(value.upper())} (contrast {ratio:.2f}:1 on white{verdict})"

@@ -120,7 +120,9 @@ def _template_lines(change: Change, paint: _Painter) -> list[str]:
         return lines
     old_subject = before.get("subject")
     new_subject = after.get("subject")
-    if old_subject != new_subject:
+    if change.before is None:  # a translation the portal does not have yet
+        lines.append(f"      subject: (none yet) -> {fmt_value(new_subject)}")
+    elif old_subject != new_subject:
         lines.append(f"      subject: {fmt_value(old_subject)} -> {fmt_value(new_subject)}")
     if change.body_diff:
         for raw in safe(change.body_diff).splitlines():

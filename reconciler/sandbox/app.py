@@ -4,7 +4,8 @@ Order of what the middleware does for every public request (``/v1/...``):
 request id -> API key (401) -> rate limit (429) -> latency -> dropped connection ->
 random 500 -> write faults (``fail_write_numbers`` 500, ``race_412``) -> the route. It
 adds ``Request-Id`` and ``X-RateLimit-*`` to every response and records the request in
-``app.state.sandbox.requests``. Admin routes under ``/_sandbox/`` skip all of that.
+``app.state.sandbox.requests``. Admin routes under ``/_sandbox/`` skip all of that; when the
+sandbox is public (``admin_keys``) they first demand one of the keys given with --api-key.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,50 +30,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.sandbox import SANDBOX_KEY
+from reconciler.locales import InvalidTag, canonical_tag
+from reconciler.sandbox import SANDBOX_KEY, handlers
 from reconciler.sandbox.content import Problem
 from reconciler.sandbox.faults import DEFAULT_RATE_LIMIT, Faults, FaultState
-from reconciler.sandbox.store import Store, rfc3339
+from reconciler.sandbox.state import KEY_RE, SandboxState, key_hash
+from reconciler.sandbox.store import LocaleWrite, Store, rfc3339
 
-KEY_RE = re.compile(r"^sk_(test|live)_[A-Za-z0-9_]{6,}$")
 WRITE_PATH_RE = re.compile(
-    r"^/v1/(?:portal/settings(?:/branding/logo)?|notifications/templates/(?P<event>[^/]+))$"
+    r"^/v1/(?:portal/settings(?:/branding/logo)?|notifications/templates/(?P<event>[^/]+)"
+    r"(?:/locales/(?P<tag>[^/]+))?)$"
 )
 PROBLEM_BASE = "https://api.4geeks.io/problems/"
 DROP_EXTENSION = "portalctl.drop"
-#: The request log keeps this many newest entries (a long demo must not grow without bound).
-REQUEST_LOG_LIMIT = 100_000
-
-
-def key_hash(key: str) -> str:
-    """How a key is stored and logged: its sha256, hex."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass
-class SandboxState:
-    """Everything the running sandbox keeps; ``app.state.sandbox``."""
-
-    store: Store
-    faults: FaultState
-    any_key: bool
-    keys: dict[str, str]  # key hash -> mode (test | live)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append to the request log, keeping the newest ``REQUEST_LOG_LIMIT`` entries."""
-        self.requests.append(entry)
-        if len(self.requests) > REQUEST_LOG_LIMIT:
-            del self.requests[: len(self.requests) - REQUEST_LOG_LIMIT]
-
-    def tenant_for(self, key: str) -> tuple[str, str] | None:
-        match = KEY_RE.match(key)
-        if match is None:
-            return None
-        digest = key_hash(key)
-        if self.any_key or digest in self.keys:
-            return digest, match.group(1)
-        return None
 
 
 def problem_response(problem: Problem, request_id: str | None) -> JSONResponse:
@@ -118,7 +86,21 @@ class SandboxMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/_sandbox/"):
+            if not self.state.admin_allowed(_api_key(scope)):
+                problem = Problem(
+                    401,
+                    "unauthenticated",
+                    "Unauthorized",
+                    "the admin routes of a public sandbox need one of the keys given with "
+                    "--api-key (X-Api-Key header, or the HTTP Basic user name)",
+                    headers={"WWW-Authenticate": 'Basic realm="portal"'},
+                )
+                await problem_response(problem, None)(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         request_id = "req_" + secrets.token_hex(8)
@@ -219,7 +201,7 @@ class SandboxMiddleware:
                     f"injected failure of write #{number}; nothing was applied",
                 )
             if faults.take_race():
-                self._concurrent_write(digest, mode, write.group("event"))
+                self._concurrent_write(digest, mode, write.group("event"), write.group("tag"))
                 raise Problem(
                     412,
                     "precondition_failed",
@@ -229,9 +211,24 @@ class SandboxMiddleware:
                 )
         await self.app(scope, receive, send)
 
-    def _concurrent_write(self, tenant: str, mode: str, event: str | None) -> None:
+    def _concurrent_write(self, tenant: str, mode: str, event: str | None, tag: str | None) -> None:
         """What ``race_412`` simulates: another writer touches the resource."""
         store = self.state.store
+        if event is not None and tag is not None:
+            try:
+                locale = canonical_tag(tag)
+            except InvalidTag:
+                return
+            store.update_locale(
+                tenant,
+                mode,
+                event,
+                locale,
+                lambda current: (
+                    None if current is None else LocaleWrite(current["subject"], current["body"])
+                ),
+            )
+            return
         if event is None:
             settings = store.settings(tenant, mode)
             store.save_settings(tenant, settings)
@@ -283,14 +280,15 @@ def create_app(
     api_keys: Iterable[str] | None = None,
     any_key: bool = False,
     faults: Faults | None = None,
+    admin_needs_key: bool = False,
 ) -> Starlette:
     """The sandbox app over the SQLite file ``db_path`` (created if missing).
 
     ``api_keys``: the keys accepted (each its own portal); default ``[SANDBOX_KEY]``.
     ``any_key``: accept any well-formed key ``sk_(test|live)_...``, each its own portal.
+    ``admin_needs_key``: the ``/_sandbox/`` admin routes need one of ``api_keys`` (public);
+    with no explicit key (or only the public built-in one) they are closed.
     """
-    from reconciler.sandbox import handlers
-
     keys: dict[str, str] = {}
     for key in list(api_keys or []) or [SANDBOX_KEY]:
         match = KEY_RE.match(key)
@@ -302,6 +300,9 @@ def create_app(
         faults=FaultState(faults or Faults()),
         any_key=any_key,
         keys=keys,
+        admin_keys=frozenset(key_hash(key) for key in (api_keys or []) if key != SANDBOX_KEY)
+        if admin_needs_key
+        else None,
     )
     app = Starlette(
         routes=[

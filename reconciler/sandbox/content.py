@@ -27,6 +27,8 @@ DEFAULT_PERMISSIONS: dict[str, bool] = {
     "download_invoices": True,
     "cancel_subscription": False,
 }
+#: A bound on translations per event (each is a row and part of every template list).
+MAX_LOCALES_PER_EVENT = 50
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 VARIABLE_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -204,6 +206,20 @@ def check_event(event: str) -> None:
             f"no notification template for event {event!r} (events: {', '.join(EVENTS)})",
             param="event",
         )
+
+
+def check_locale_tag(tag: str) -> str:
+    """The canonical form of a path's language tag (``pt-br`` -> ``pt-BR``); 422 if malformed."""
+    from reconciler.locales import TAG_EXAMPLES, InvalidTag, canonical_tag
+
+    try:
+        return canonical_tag(tag)
+    except InvalidTag as exc:
+        raise invalid(
+            "tag",
+            f"{tag[:40]!r} is not a BCP 47 language tag ({exc}); e.g. {TAG_EXAMPLES}",
+            "invalid_locale",
+        ) from exc
 
 
 def validate_template(payload: Any) -> tuple[str, str]:

@@ -18,17 +18,19 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reconciler.sandbox.app import SandboxState
 from reconciler.sandbox.content import (
+    MAX_LOCALES_PER_EVENT,
     Problem,
     apply_settings_patch,
     check_event,
+    check_locale_tag,
     default_template,
     sniff_image,
     validate_template,
 )
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.store import SettingsWrite, TemplateWrite
+from reconciler.sandbox.state import SandboxState
+from reconciler.sandbox.store import LocaleDelete, LocaleWrite, SettingsWrite, TemplateWrite
 
 LOGO_PATH = "/v1/portal/settings/branding/logo"
 MERGE_PATCH = "application/merge-patch+json"
@@ -213,9 +215,17 @@ def _with_etag(template: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def list_templates(request: Request) -> Response:
+    """Every template with its translations, each with its own ETag: a plan's one read."""
     tenant, mode = _tenant(request)
-    templates = _state(request).store.templates(tenant, mode)
-    return JSONResponse({"data": [_with_etag(t) for t in templates]})
+    store = _state(request).store
+    templates = store.templates(tenant, mode)
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for stored in store.locales(tenant, mode):
+        item = {k: v for k, v in stored.items() if k != "event"}
+        by_event.setdefault(stored["event"], []).append({**item, "etag": etag_of(stored)})
+    return JSONResponse(
+        {"data": [{**_with_etag(t), "locales": by_event.get(t["event"], [])} for t in templates]}
+    )
 
 
 async def get_template(request: Request) -> Response:
@@ -259,6 +269,128 @@ async def delete_template(request: Request) -> Response:
     return _template_response(_state(request).store.update_template(tenant, mode, event, decide))
 
 
+# --- translations of a template ----------------------------------------------------------
+#
+# Each translation is its own resource with its own strong ETag. A PUT creates it (with
+# ``If-None-Match: *``) or replaces it (with ``If-Match``); a DELETE removes it, so the
+# customers of that language get the event's default template again.
+
+
+def _locale_target(request: Request) -> tuple[str, str, str]:
+    """(event, canonical tag, resource name) of the request path; 404/422 when bad."""
+    event = request.path_params["event"]
+    check_event(event)
+    tag = check_locale_tag(request.path_params["tag"])
+    return event, tag, f"templates/{event}/locales/{tag}"
+
+
+def _locale_response(stored: Mapping[str, Any], status_code: int = 200) -> JSONResponse:
+    return JSONResponse(dict(stored), status_code=status_code, headers={"ETag": etag_of(stored)})
+
+
+def _check_locale_preconditions(
+    request: Request, current: Mapping[str, Any] | None, resource: str
+) -> None:
+    """RFC 9110 If-Match / If-None-Match against a resource that may not exist."""
+    if_match = request.headers.get("if-match", "").strip()
+    if_none_match = request.headers.get("if-none-match", "").strip()
+    if not if_match and not if_none_match:
+        raise Problem(
+            428,
+            "precondition_required",
+            "Precondition Required",
+            f"writes to {resource} need If-Match with the ETag of the last read (or *), or "
+            "If-None-Match: * to create it",
+            param="If-Match",
+        )
+    etag = None if current is None else etag_of(current)
+    tags = {t.strip() for t in if_match.split(",")} if if_match else set()
+    if if_match and (etag is None or ("*" not in tags and etag not in tags)):
+        state = "does not exist" if etag is None else f"has changed (its ETag is not {if_match})"
+        raise Problem(
+            412,
+            "precondition_failed",
+            "Precondition Failed",
+            f"{resource} {state}; read it again",
+            param="If-Match",
+        )
+    nones = {t.strip() for t in if_none_match.split(",")} if if_none_match else set()
+    if etag is not None and ("*" in nones or etag in nones):
+        raise Problem(
+            412,
+            "precondition_failed",
+            "Precondition Failed",
+            f"{resource} already exists (If-None-Match: {if_none_match}); read it again",
+            param="If-None-Match",
+        )
+
+
+async def get_locale(request: Request) -> Response:
+    event, tag, resource = _locale_target(request)
+    tenant, mode = _tenant(request)
+    for stored in _state(request).store.locales(tenant, mode, event):
+        if stored["locale"] == tag:
+            return _locale_response(stored)
+    raise Problem(
+        404,
+        "locale_not_found",
+        "Not Found",
+        f"{resource}: the template of {event} has no {tag} translation",
+        param="tag",
+    )
+
+
+async def put_locale(request: Request) -> Response:
+    event, tag, resource = _locale_target(request)
+    _require_media_type(request, "application/json")
+    payload = await _json(request)
+    tenant, mode = _tenant(request)
+    store = _state(request).store
+    created = False
+
+    def decide(current: dict[str, Any] | None) -> LocaleWrite | None:
+        nonlocal created
+        _check_locale_preconditions(request, current, resource)
+        subject, body = validate_template(payload)
+        if current is None:
+            if store.count_locales(tenant, event) >= MAX_LOCALES_PER_EVENT:
+                raise Problem(
+                    422,
+                    "too_many_locales",
+                    "Unprocessable Content",
+                    f"the template of {event} already has {MAX_LOCALES_PER_EVENT} translations",
+                    param="tag",
+                )
+            created = True
+        elif (current["subject"], current["body"]) == (subject, body):
+            return None
+        return LocaleWrite(subject, body)
+
+    stored = store.update_locale(tenant, mode, event, tag, decide)
+    assert stored is not None
+    return _locale_response(stored, 201 if created else 200)
+
+
+async def delete_locale(request: Request) -> Response:
+    event, tag, resource = _locale_target(request)
+    if not request.headers.get("if-match", "").strip():
+        raise Problem(
+            428,
+            "precondition_required",
+            "Precondition Required",
+            f"deleting {resource} needs an If-Match header with the ETag of the last read (or *)",
+            param="If-Match",
+        )
+    tenant, mode = _tenant(request)
+
+    def decide(current: dict[str, Any] | None) -> LocaleDelete:
+        _check_locale_preconditions(request, current, resource)
+        return LocaleDelete()
+
+    _state(request).store.update_locale(tenant, mode, event, tag, decide)
+    return Response(status_code=204)
+
+
 # --- admin (sandbox only, not part of the contract) ---------------------------------------
 
 
@@ -296,6 +428,9 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/v1/notifications/templates/{event}", get_template, ["GET"]),
     ("/v1/notifications/templates/{event}", put_template, ["PUT"]),
     ("/v1/notifications/templates/{event}", delete_template, ["DELETE"]),
+    ("/v1/notifications/templates/{event}/locales/{tag}", get_locale, ["GET"]),
+    ("/v1/notifications/templates/{event}/locales/{tag}", put_locale, ["PUT"]),
+    ("/v1/notifications/templates/{event}/locales/{tag}", delete_locale, ["DELETE"]),
     ("/_sandbox/requests", admin_requests, ["GET", "DELETE"]),
     ("/_sandbox/faults", admin_faults, ["GET", "PUT"]),
     ("/_sandbox/health", admin_health, ["GET"]),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import struct
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -18,7 +20,10 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from reconciler.errors import UsageError
+from reconciler.model import SANDBOX_KEY
 from reconciler.sandbox.app import DROP_EXTENSION
+from reconciler.targets import is_loopback
 
 
 class DroppableH11Protocol(H11Protocol):
@@ -84,3 +89,73 @@ def serve(app: Starlette, *, host: str, port: int, on_ready: Callable[[str], Non
         asyncio.run(main())
     finally:
         sock.close()
+
+
+def accepted_keys(api_keys: tuple[str, ...], *, any_key: bool) -> str:
+    """What the ready line says about keys: the public sandbox key by name, never a key the
+    user passed (it may be a real secret pasted by mistake): those are counted, not shown."""
+    parts: list[str] = []
+    if api_keys:
+        distinct = len(set(api_keys))
+        parts.append(
+            "key: the one given with --api-key"
+            if distinct == 1
+            else f"keys: the {distinct} given with --api-key"
+        )
+    elif not any_key:
+        parts.append(f"key {SANDBOX_KEY}")
+    if any_key:
+        parts.append("any sk_test_/sk_live_ key")
+    return "; ".join(parts)
+
+
+def run(
+    db_path: Path,
+    *,
+    host: str,
+    port: int,
+    api_keys: tuple[str, ...],
+    any_key: bool,
+    public: bool,
+    faults: dict[str, Any],
+    on_ready: Callable[[str], None],
+) -> None:
+    """``portalctl sandbox serve``: open ``db_path`` and serve it until interrupted, telling
+    ``on_ready`` the ready line (the real address, the database and which key it takes)."""
+    from reconciler.sandbox import Faults, create_app
+
+    if not public and not is_loopback(host):
+        raise UsageError(
+            f"refusing to serve the sandbox on non-loopback address {host}",
+            hint="use --host 127.0.0.1, or pass --public to expose it on purpose",
+        )
+    try:
+        app = create_app(
+            db_path,
+            api_keys=api_keys or None,
+            any_key=any_key,
+            faults=Faults(**faults),
+            admin_needs_key=public,
+        )
+    except ValueError as exc:
+        raise UsageError(f"sandbox serve: {exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            f"cannot open the sandbox database {db_path}: {exc}",
+            hint="pick a writable path with --db",
+        ) from exc
+    accepts = accepted_keys(api_keys, any_key=any_key)
+    try:
+        serve(
+            app,
+            host=host,
+            port=port,
+            on_ready=lambda url: on_ready(f"sandbox listening on {url} (db {db_path}; {accepts})"),
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another --port, or --port 0 for a free one",
+        ) from exc
+    finally:
+        app.state.sandbox.store.close()

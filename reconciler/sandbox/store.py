@@ -5,10 +5,11 @@ the response is sent. ``synchronous=NORMAL`` is enough for the guarantee the san
 makes (a SIGKILL of the server loses no acknowledged write: committed WAL frames are in
 the OS page cache); only a power cut could lose the last commits.
 
-Conditional writes (If-Match) are compare-and-swap: ``update_settings`` and
-``update_template`` read the current row, let the caller check it and decide, and write,
-all inside that one transaction. Several apps (processes) may share the file: the write
-lock serialises them and ``busy_timeout`` makes a second writer wait for it, not fail.
+Conditional writes (If-Match) are compare-and-swap: ``update_settings``, ``update_template``
+and ``update_locale`` (a translation) read the current row, let the caller check it and
+decide, and write, all inside that one transaction. Several apps (processes) may share the
+file: the write lock serialises them and ``busy_timeout`` makes a second writer wait for it,
+not fail.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ CREATE TABLE IF NOT EXISTS templates (
     is_default  INTEGER NOT NULL,
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (tenant, event)
+);
+CREATE TABLE IF NOT EXISTS template_locales (
+    tenant      TEXT NOT NULL REFERENCES portals(tenant),
+    event       TEXT NOT NULL,
+    locale      TEXT NOT NULL,      -- canonical BCP 47 tag (pt-BR)
+    subject     TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant, event, locale)
 );
 CREATE TABLE IF NOT EXISTS logos (
     tenant       TEXT NOT NULL REFERENCES portals(tenant),
@@ -91,6 +101,19 @@ class TemplateWrite:
     subject: str
     body: str
     is_default: bool
+
+
+@dataclass(frozen=True)
+class LocaleWrite:
+    """What an ``update_locale`` decision stores: the translation's new content."""
+
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class LocaleDelete:
+    """An ``update_locale`` decision to remove the translation."""
 
 
 class Store:
@@ -307,6 +330,65 @@ class Store:
         )
         return _template(event, write.subject, write.body, write.is_default, updated)
 
+    # --- translations of templates ------------------------------------------------------
+
+    def locales(self, tenant: str, mode: str, event: str | None = None) -> list[dict[str, Any]]:
+        """Stored translations (of ``event``, or of every event), by event then tag."""
+        self.settings(tenant, mode)
+        query = "SELECT event, locale, subject, body, updated_at FROM template_locales "
+        query += "WHERE tenant = ?" + (" AND event = ?" if event is not None else "")
+        args: tuple[str, ...] = (tenant,) if event is None else (tenant, event)
+        rows = sorted(self._db.execute(query, args).fetchall(), key=lambda r: (r[0], r[1]))
+        return [_locale(*row) for row in rows]
+
+    def update_locale(
+        self,
+        tenant: str,
+        mode: str,
+        event: str,
+        locale: str,
+        decide: Callable[[dict[str, Any] | None], LocaleWrite | LocaleDelete | None],
+    ) -> dict[str, Any] | None:
+        """Compare-and-swap of one translation in one write transaction.
+
+        ``decide`` gets the current translation (``None`` when there is none) and returns
+        what to store, ``LocaleDelete()`` to remove it, or ``None`` to leave it; what it
+        raises rolls back. Returns the translation as stored afterwards (``None``: absent).
+        """
+        self.settings(tenant, mode)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT event, locale, subject, body, updated_at FROM template_locales "
+                "WHERE tenant = ? AND event = ? AND locale = ?",
+                (tenant, event, locale),
+            ).fetchone()
+            current = None if row is None else _locale(*row)
+            decision = decide(None if current is None else dict(current))
+            if decision is None:
+                return current
+            if isinstance(decision, LocaleDelete):
+                db.execute(
+                    "DELETE FROM template_locales WHERE tenant = ? AND event = ? AND locale = ?",
+                    (tenant, event, locale),
+                )
+                return None
+            updated = _later_than(None if current is None else current["updated_at"])
+            db.execute(
+                "INSERT INTO template_locales (tenant, event, locale, subject, body, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, event, locale) DO UPDATE SET "
+                "subject = excluded.subject, body = excluded.body, "
+                "updated_at = excluded.updated_at",
+                (tenant, event, locale, decision.subject, decision.body, updated),
+            )
+            return _locale(event, locale, decision.subject, decision.body, updated)
+
+    def count_locales(self, tenant: str, event: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM template_locales WHERE tenant = ? AND event = ?",
+            (tenant, event),
+        ).fetchone()
+        return int(row[0])
+
     def _created_at(self, tenant: str) -> str:
         row = self._db.execute(
             "SELECT created_at FROM portals WHERE tenant = ?", (tenant,)
@@ -333,5 +415,15 @@ def _template(
         "subject": subject,
         "body": body,
         "is_default": is_default,
+        "updated_at": updated,
+    }
+
+
+def _locale(event: str, locale: str, subject: str, body: str, updated: str) -> dict[str, Any]:
+    return {
+        "event": event,
+        "locale": locale,
+        "subject": subject,
+        "body": body,
         "updated_at": updated,
     }

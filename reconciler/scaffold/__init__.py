@@ -3,7 +3,8 @@
 The files are package data under ``reconciler/scaffold/files/``: a starter ``portal.yaml``
 that validates cleanly, its two email templates, and the three GitHub workflows (plan on pull
 requests, apply on main, scheduled drift check). The workflows are the single source of
-``examples/github/*.yml`` in the repository (a test keeps them byte for byte identical).
+``examples/github/.github/workflows/portal-*.yml`` in the repository (a test keeps them byte
+for byte identical).
 
 Nothing here talks to the portal; writing is all or nothing with respect to existing files:
 if any target file exists and ``force`` is false, nothing is written.
@@ -25,6 +26,8 @@ STARTER_FILES: tuple[tuple[str, str], ...] = (
     ("portal.yaml", "portal.yaml"),
     ("templates/invoice_created.html", "templates/invoice_created.html"),
     ("templates/payment_failed.html", "templates/payment_failed.html"),
+    ("templates/invoice_created.es.html", "templates/invoice_created.es.html"),
+    ("templates/payment_failed.es.html", "templates/payment_failed.es.html"),
     (".github/workflows/portal-plan.yml", "workflows/portal-plan.yml"),
     (".github/workflows/portal-apply.yml", "workflows/portal-apply.yml"),
     (".github/workflows/portal-drift.yml", "workflows/portal-drift.yml"),

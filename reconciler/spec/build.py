@@ -23,6 +23,7 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     LocalFile,
     Origin,
@@ -75,7 +76,8 @@ class Built:
 
     state: DesiredState
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: event -> (subject source, body source), for template lint rules.
+    #: event (or ``<event>.locales.<tag>`` for a translation) -> (subject source, body
+    #: source), for template lint rules: every rule over these covers translations too.
     sources: dict[str, tuple[TextSource, TextSource]] = field(default_factory=dict)
 
 
@@ -95,6 +97,9 @@ class _Builder:
         self.chain_files = tuple(Path(item.file) for item in chain)
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, tuple[TextSource, TextSource]] = {}
+        self.translations: dict[str, dict[str, DesiredTranslation | ResetToDefault]] = {}
+        #: canonical translation path -> where its key was written (plans point there).
+        self.translation_origins: dict[str, Origin] = {}
 
     def node(self, *path: str) -> YNode | None:
         if is_under(path, self.bad):
@@ -143,14 +148,17 @@ class _Builder:
                 api_key_env=self.scalar("target", "api_key_env"),
             )
 
+        templates = self.templates()
+        origins = {dotted(path): node.where for path, node in walk(self.tree) if path}
         state = DesiredState(
             spec_path=Path(self.file),
             settings=settings,
             logo=self.logo(),
-            templates=self.templates(),
+            templates=templates,
             target=target,
-            origins={dotted(path): node.where for path, node in walk(self.tree) if path},
+            origins={**origins, **self.translation_origins},
             sources=self.chain_files,
+            translations=self.translations,
         )
         return Built(state, self.diagnostics, self.sources)
 
@@ -260,10 +268,75 @@ class _Builder:
                 template = self.template(event, node)
                 if template is not None:
                     out[event] = template
+                locales = node.entries.get("locales")
+                if isinstance(locales, YMap):
+                    self.locales(event, locales)
         return out
 
+    def locales(self, event: str, node: YMap) -> None:
+        """The ``locales:`` of one event: tags checked and canonical, each translation built."""
+        from reconciler.locales import TAG_EXAMPLES, InvalidTag, canonical_tag, is_valid_tag
+
+        base = f"portal.notifications.{event}.locales"
+        seen: dict[str, str] = {}
+        for written, child in node.entries.items():
+            if is_under(("portal", "notifications", event, "locales", written), self.bad):
+                continue
+            where = child.where
+            try:
+                tag = canonical_tag(written)
+            except InvalidTag as exc:
+                hyphenated = written.replace("_", "-")
+                hint = (
+                    f"write {canonical_tag(hyphenated)} (BCP 47 uses '-')"
+                    if is_valid_tag(hyphenated)
+                    else f"write a language tag such as {TAG_EXAMPLES}"
+                )
+                self.report(
+                    "locale-tag-invalid",
+                    where,
+                    f"{base}.{written}",
+                    f'"{written}" is not a BCP 47 language tag ({exc})',
+                    hint,
+                )
+                continue
+            if tag in seen:
+                self.report(
+                    "locale-duplicate",
+                    where,
+                    f"{base}.{written}",
+                    f'"{written}" is the same language as "{seen[tag]}" (both are {tag})',
+                    f"keep one {tag} translation and remove the other",
+                )
+                continue
+            seen[tag] = written
+            self.translation_origins[f"{base}.{tag}"] = where
+            if isinstance(child, YScalar) and child.value == "default":
+                self.translations.setdefault(event, {})[tag] = RESET
+            elif isinstance(child, YMap):
+                texts = self.template_texts(child, f"{base}.{written}")
+                if texts is None:
+                    continue
+                subject, body, body_file = texts
+                self.sources[f"{event}.locales.{tag}"] = (subject, body)
+                self.translations.setdefault(event, {})[tag] = DesiredTranslation(
+                    event, tag, subject.text, body.text, body_file
+                )
+
     def template(self, event: str, node: YMap) -> DesiredTemplate | None:
-        base = f"portal.notifications.{event}"
+        texts = self.template_texts(node, f"portal.notifications.{event}")
+        if texts is None:
+            return None
+        subject, body, body_file = texts
+        self.sources[event] = (subject, body)
+        return DesiredTemplate(
+            event=event, subject=subject.text, body=body.text, body_file=body_file
+        )
+
+    def template_texts(
+        self, node: YMap, base: str
+    ) -> tuple[TextSource, TextSource, LocalFile | None] | None:
+        """Subject and body (inline or ``body_file``) of a template or a translation."""
         subject_node = node.entries.get("subject")
         if not isinstance(subject_node, YScalar) or not isinstance(subject_node.value, str):
             return None
@@ -303,10 +376,7 @@ class _Builder:
             body, body_file = loaded
         else:
             return None
-        self.sources[event] = (subject, body)
-        return DesiredTemplate(
-            event=event, subject=subject.text, body=body.text, body_file=body_file
-        )
+        return subject, body, body_file
 
     def body_file(self, node: YScalar, path: str) -> tuple[TextSource, LocalFile] | None:
         rel, where = str(node.value), node.origin

@@ -19,6 +19,7 @@ from reconciler.model import (
     TEMPLATE_VARIABLES,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     Origin,
 )
@@ -53,15 +54,28 @@ def variables(text: str) -> list[str]:
     return [m.group(1) for m in VARIABLE.finditer(text)]
 
 
-def links_to_portal(template: DesiredTemplate) -> bool:
+def links_to_portal(template: DesiredTemplate | DesiredTranslation) -> bool:
     return PORTAL_LINK_VARIABLE in variables(template.subject) + variables(template.body)
+
+
+def _translations(state: DesiredState, event: str) -> list[DesiredTranslation]:
+    locales = state.translations.get(event, {})
+    return [tr for _, tr in sorted(locales.items()) if isinstance(tr, DesiredTranslation)]
+
+
+def _event_links(state: DesiredState, event: str) -> bool:
+    """Does the spec's template of ``event``, or any of its translations, link to the portal?"""
+    tpl = state.templates.get(event)
+    if isinstance(tpl, DesiredTemplate) and links_to_portal(tpl):
+        return True
+    return any(links_to_portal(tr) for tr in _translations(state, event))
 
 
 def _linking_events(state: DesiredState) -> list[str]:
     return [
         event
-        for event, tpl in sorted(state.templates.items())
-        if isinstance(tpl, DesiredTemplate) and links_to_portal(tpl)
+        for event in sorted({*state.templates, *state.translations})
+        if _event_links(state, event)
     ]
 
 
@@ -130,6 +144,24 @@ def missing_portal_link(built: Built, tree: YMap) -> Iterator[Diagnostic]:
             f'add a link such as <a href="{{{{{PORTAL_LINK_VARIABLE}}}}}">Manage billing</a> so '
             "customers can pay and update their card themselves",
         )
+    for event in LINKED_EVENTS:
+        for tr in _translations(built.state, event):
+            if links_to_portal(tr):
+                continue
+            path = f"portal.notifications.{event}.locales.{tr.locale}"
+            where = built.state.origins.get(path)
+            if where is None:
+                continue
+            yield _diag(
+                "template-missing-portal-link",
+                where,
+                path,
+                f"the {tr.locale} translation of the {event} email does not contain "
+                f"{{{{{PORTAL_LINK_VARIABLE}}}}}",
+                f'add a link such as <a href="{{{{{PORTAL_LINK_VARIABLE}}}}}">Gestionar '
+                "facturación</a>, in that language, so those customers can pay and update "
+                "their card themselves",
+            )
 
 
 def disabled_with_links(built: Built, tree: YMap) -> Iterator[Diagnostic]:
@@ -151,12 +183,10 @@ def disabled_with_links(built: Built, tree: YMap) -> Iterator[Diagnostic]:
 
 
 def payment_failed_cannot_update_card(built: Built, tree: YMap) -> Iterator[Diagnostic]:
-    template = built.state.templates.get("payment_failed")
     permissions = built.state.settings.get("permissions", {})
     node = lookup(tree, ("portal", "permissions", "update_payment_methods"))
     if (
-        not isinstance(template, DesiredTemplate)
-        or not links_to_portal(template)
+        not _event_links(built.state, "payment_failed")
         or permissions.get("update_payment_methods") is not False
         or node is None
     ):
@@ -170,6 +200,40 @@ def payment_failed_cannot_update_card(built: Built, tree: YMap) -> Iterator[Diag
         "set update_payment_methods: true (help article, troubleshooting Problem 2: the "
         '"Update payment method" option is missing)',
     )
+
+
+def locale_coverage(built: Built, tree: YMap) -> Iterator[Diagnostic]:
+    """A customer should read every email in one language: an event whose template the spec
+    manages but which lacks a language another event is translated into gets a warning."""
+    state = built.state
+    wanted: dict[str, list[str]] = {}
+    for event in sorted(state.translations):
+        for tr in _translations(state, event):
+            wanted.setdefault(tr.locale, []).append(event)
+    if not wanted:
+        return
+    for event in sorted(state.templates):
+        if not isinstance(state.templates[event], DesiredTemplate):
+            continue
+        have = {tr.locale for tr in _translations(state, event)}
+        missing = [tag for tag in sorted(wanted) if tag not in have]
+        if not missing:
+            continue
+        base = f"portal.notifications.{event}"
+        where = state.origins.get(f"{base}.locales") or state.origins.get(base)
+        if where is None:
+            continue
+        others = sorted({e for tag in missing for e in wanted[tag]})
+        tags = ", ".join(missing)
+        yield _diag(
+            "locale-coverage",
+            where,
+            base,
+            f"no {tags} translation, while {' and '.join(others)} "
+            f"{'have' if len(others) > 1 else 'has'} one: those customers would get some "
+            "emails in their language and this one in the default",
+            f"add {' and '.join(f'locales.{t}' for t in missing)} to {event}",
+        )
 
 
 def cancel_subscription(built: Built, tree: YMap) -> Iterator[Diagnostic]:
@@ -197,7 +261,7 @@ def color_contrast(built: Built, tree: YMap) -> Iterator[Diagnostic]:
         "primary-color-contrast",
         node.origin,
         "portal.branding.primary_color",
-        f'"{node.value}" has a contrast of {_floor2(ratio):.2f}:1 with white button text; '
+        f'"{node.value}" has a contrast of {floor2(ratio):.2f}:1 with white button text; '
         f"WCAG AA needs {WCAG_AA}:1",
         f'use a darker shade, e.g. "{darken_to_contrast(color)}"',
     )
@@ -226,7 +290,7 @@ def darken_to_contrast(color: str, target: float = WCAG_AA) -> str:
     return "#000000"
 
 
-def _floor2(value: float) -> float:
+def floor2(value: float) -> float:
     """Round down to 2 decimals, so a failing ratio never displays as 4.50."""
     return int(value * 100) / 100
 
@@ -237,6 +301,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     missing_portal_link,
     disabled_with_links,
     payment_failed_cannot_update_card,
+    locale_coverage,
     cancel_subscription,
     color_contrast,
 )

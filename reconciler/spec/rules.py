@@ -141,6 +141,18 @@ RULES: dict[str, tuple[Severity, bool, str]] = {
         False,
         "the primary colour has less than 4.5:1 contrast with white text (WCAG AA)",
     ),
+    # translations of templates (locales:)
+    "locale-tag-invalid": (E, False, "a locales: key is not a BCP 47 language tag (es, pt-BR)"),
+    "locale-duplicate": (
+        E,
+        False,
+        "the same language twice under one event's locales: (es and ES, pt-br and pt-BR)",
+    ),
+    "locale-coverage": (
+        W,
+        False,
+        "an event's translations do not cover the languages the other events' translations do",
+    ),
 }
 
 

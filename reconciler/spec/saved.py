@@ -22,6 +22,7 @@ from reconciler.model import (
     DesiredLogo,
     DesiredState,
     DesiredTemplate,
+    DesiredTranslation,
     Diagnostic,
     Origin,
     Severity,
@@ -73,6 +74,14 @@ def check_saved_state(state: DesiredState, *, plan_file: str) -> list[Diagnostic
                 TextSource(template.subject, here, f"{base}.subject"),
                 TextSource(template.body, here, f"{base}.body"),
             )
+    for event, locales in sorted(state.translations.items()):
+        for tag, translation in sorted(locales.items()):
+            if isinstance(translation, DesiredTranslation):
+                base = f"portal.notifications.{event}.locales.{tag}"
+                built.sources[f"{event}.locales.{tag}"] = (
+                    TextSource(translation.subject, here, f"{base}.subject"),
+                    TextSource(translation.body, here, f"{base}.body"),
+                )
     found += template_syntax(built, tree)
     if not any(d.severity is Severity.ERROR for d in found):
         # The other rules of meaning assume well-formed values (a hex colour...).
@@ -97,6 +106,18 @@ def _as_spec(state: DesiredState) -> dict[str, Any]:
             else "default"
             for event, tpl in state.templates.items()
         }
+    for event, locales in state.translations.items():
+        notifications = portal.setdefault("notifications", {})
+        entry = notifications.setdefault(event, {})
+        if isinstance(entry, dict):  # "default" cannot carry locales: the schema says so
+            entry["locales"] = {
+                tag: {"subject": tr.subject, "body": tr.body}
+                if isinstance(tr, DesiredTranslation)
+                else "default"
+                for tag, tr in locales.items()
+            }
+        else:
+            notifications[event] = {"locales": {}}
     spec: dict[str, Any] = {"version": 1, "portal": portal}
     if state.target is not None:
         target = {"api_url": state.target.api_url, "api_key_env": state.target.api_key_env}
@@ -154,9 +175,19 @@ def _check_files(state: DesiredState, here: Origin) -> list[Diagnostic]:
                     "export it at the recommended 200x50 px (a transparent PNG)",
                 )
             )
-    for event, template in sorted(state.templates.items()):
-        if isinstance(template, DesiredTemplate) and template.body_file is not None:
-            rel = template.body_file.path
+    bodies = [
+        (f"portal.notifications.{event}.body_file", template.body_file)
+        for event, template in sorted(state.templates.items())
+        if isinstance(template, DesiredTemplate) and template.body_file is not None
+    ] + [
+        (f"portal.notifications.{event}.locales.{tag}.body_file", tr.body_file)
+        for event, locales in sorted(state.translations.items())
+        for tag, tr in sorted(locales.items())
+        if isinstance(tr, DesiredTranslation) and tr.body_file is not None
+    ]
+    for where, body_file in bodies:
+        if body_file is not None:
+            rel = body_file.path
             data = files.check_local_file(
                 spec_dir, rel, max_bytes=BODY_MAX_BYTES, what="template", allowed=allowed
             )
@@ -174,7 +205,7 @@ def _check_files(state: DesiredState, here: Origin) -> list[Diagnostic]:
                         "control-character",
                         Severity.ERROR,
                         here,
-                        f"portal.notifications.{event}.body_file",
+                        where,
                         f"{files.shown(rel)} contains {textcheck.char_name(hit[1])}, "
                         f"{textcheck.kind_of(hit[1])}",
                         textcheck.hint_for(hit[1], multiline=True),

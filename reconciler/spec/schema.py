@@ -13,10 +13,10 @@ import datetime as dt
 import difflib
 import functools
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
+from reconciler.logs import API_KEY_PATTERN
 from reconciler.model import Diagnostic, Origin, Severity
 from reconciler.spec.textcheck import quoted
 from reconciler.spec.yamlload import (
@@ -36,8 +36,8 @@ Path_ = tuple[str | int, ...]
 
 SCHEMA_RESOURCE = "schemas/portal.schema.json"
 
-#: An API key written into the spec (4Geeks keys: sk_test_... / sk_live_...).
-SECRET_PATTERN = re.compile(r"sk_(?:test|live)_[A-Za-z0-9_\-]+")
+#: An API key written into the spec: the project's one key pattern (``logs``).
+SECRET_PATTERN = API_KEY_PATTERN
 
 #: Text fields where `` #...`` right after the value is more likely part of it than a comment.
 _TRUNCATED_BY_COMMENT = frozenset({"company_name", "subject"})
@@ -101,7 +101,7 @@ def load_schema() -> dict[str, Any]:
 
 def redact(text: str) -> str:
     """Replace anything that looks like an API key, keeping only its prefix."""
-    return SECRET_PATTERN.sub(lambda m: m.group(0)[:8] + "…", text)
+    return SECRET_PATTERN.sub(lambda m: m.group("prefix") + "…", text)
 
 
 def schema_diagnostics(tree: YMap, file: str) -> tuple[list[Diagnostic], set[Path_]]:

@@ -58,7 +58,9 @@ def test_export_after_apply_round_trips_logo_and_templates(
     assert capsys.readouterr().out == (
         "wrote exported/portal.yaml\n"
         "wrote exported/templates/invoice_created.html\n"
+        "wrote exported/templates/invoice_created.es.html\n"
         "wrote exported/templates/payment_failed.html\n"
+        "wrote exported/templates/payment_failed.es.html\n"
         "wrote exported/assets/logo.png\n"
     )
     out_dir = embedded_env / "exported"

@@ -43,8 +43,9 @@ def test_staging_overlay_plans_applies_and_converges(
 
     assert run(["plan", "staging.yaml", "--detailed-exitcode"]) == 2
     out = capsys.readouterr().out
-    assert out.endswith("\nPlan: 4 to change, 1 to upload, 0 to reset.\n")
+    assert out.endswith("\nPlan: 6 to change, 1 to upload, 0 to reset.\n")
     assert '      branding.company_name: null -> "Acme Staging"  # staging.yaml:5:5\n' in out
+    assert "  ~ update templates/invoice_created/locales/es  # portal.yaml:32:9\n" in out
     assert "  + upload settings/logo  # portal.yaml:19:5\n" in out
 
     assert run(["apply", "staging.yaml", "--auto-approve"]) == 0

@@ -104,8 +104,9 @@ def test_reference_lists_the_action_inputs_and_outputs() -> None:
 
 
 def test_gitops_guide_matches_the_workflows() -> None:
-    plan = (REPO / "examples" / "github" / "portal-plan.yml").read_text(encoding="utf-8")
-    drift = yaml.safe_load((REPO / "examples" / "github" / "portal-drift.yml").read_text())
+    workflows = REPO / "examples" / "github" / ".github" / "workflows"
+    plan = (workflows / "portal-plan.yml").read_text(encoding="utf-8")
+    drift = yaml.safe_load((workflows / "portal-drift.yml").read_text())
     assert "<!-- portalctl-plan -->" in GITOPS and "<!-- portalctl-plan -->" in plan
     cron = drift[True]["schedule"][0]["cron"]
     minute, hour = cron.split()[:2]

@@ -87,11 +87,16 @@ def test_try_repo_blocks_an_invalid_spec_and_skips_other_files(clone: Path) -> N
     broken = clone / "broken" / "portal.yaml"
     broken.parent.mkdir()
     broken.write_text("version: 2\nportal:\n  enabled: yes\n", encoding="utf-8")
-    proc = try_repo(clone, "broken/portal.yaml", "README.md")
+    # A fleet folder's specs are specs too (the hook's pattern covers portals/*.yaml).
+    fleet_spec = clone / "fleet" / "portals" / "eu.yaml"
+    fleet_spec.parent.mkdir(parents=True)
+    fleet_spec.write_text("version: 2\nportal:\n  enabled: yes\n", encoding="utf-8")
+    proc = try_repo(clone, "broken/portal.yaml", "fleet/portals/eu.yaml", "README.md")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "Failed" in out
     assert "- exit code: 3" in out
     assert "broken/portal.yaml:1:" in out
+    assert "fleet/portals/eu.yaml:1:" in out
     hook_output = out.split("- exit code: 3", 1)[1]
     assert "README.md" not in hook_output  # not a spec: never passed to portalctl

@@ -336,3 +336,20 @@ def test_the_fixture_server_is_bounded(server: HostileServer) -> None:
             rest += chunk
     _, _, body = rest.partition(b"\r\n\r\n")
     assert body.strip(b" ") == b""  # only the trickled spaces, then the server hung up
+
+
+def test_a_malformed_answer_to_an_accepted_write_is_not_nothing_written(
+    server: HostileServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.script("PATCH", SETTINGS, Answer(settings(enabled="false")))
+    server.script("PUT", "/v1/portal/settings/branding/logo", Answer(settings(enabled="false")))
+    assert run(["apply", "examples/portal.yaml", "--auto-approve"]) == 6
+    out, err = capsys.readouterr()
+    assert KEY not in out + err and SECRET not in out + err
+    assert last_line(err) == (
+        "portalctl: error: the portal's answer to PUT /v1/portal/settings/branding/logo is "
+        'malformed: enabled must be true or false, got the string "false" (request '
+        "req_hostile); the write was accepted (HTTP 200), so it may or may not have been "
+        "applied; no other change was written; run `portalctl plan` to see the portal's "
+        f"current state; {CONTRACT_HINT}"
+    )

@@ -28,7 +28,9 @@ TARGET_LINE = "portalctl: target: embedded sandbox (.portal/sandbox.db)"
 EXAMPLE_TITLES = [
     "upload settings/logo",
     "update templates/invoice_created",
+    "update templates/invoice_created/locales/es",
     "update templates/payment_failed",
+    "update templates/payment_failed/locales/es",
     "update settings branding.company_name",
     "update settings enabled",
 ]
@@ -69,18 +71,20 @@ def test_embedded_plan_apply_then_no_changes(
         "portalctl will make these changes to embedded sandbox (.portal/sandbox.db) "
         "(spec examples/portal.yaml):\n"
     )
-    assert out.endswith("\nPlan: 4 to change, 1 to upload, 0 to reset.\n")
+    assert out.endswith("\nPlan: 6 to change, 1 to upload, 0 to reset.\n")
 
     assert run(["apply", spec, "--auto-approve"]) == 0
     out, err = capsys.readouterr()
     assert err.splitlines()[0] == TARGET_LINE
     assert out.endswith(
-        "Plan: 4 to change, 1 to upload, 0 to reset.\n"
+        "Plan: 6 to change, 1 to upload, 0 to reset.\n"
         "settings/logo: upload done\n"
         "templates/invoice_created: update done\n"
+        "templates/invoice_created/locales/es: update done\n"
         "templates/payment_failed: update done\n"
+        "templates/payment_failed/locales/es: update done\n"
         "settings: update done (branding.company_name, enabled)\n"
-        "Apply complete: 4 changed, 1 uploaded, 0 reset (4 writes).\n"
+        "Apply complete: 6 changed, 1 uploaded, 0 reset (6 writes).\n"
     )
 
     assert run(["plan", spec, "--detailed-exitcode"]) == 0
@@ -118,9 +122,11 @@ def test_apply_without_terminal_or_answer(
     assert capsys.readouterr().out.endswith(
         "Only 'yes' will be accepted: settings/logo: upload done\n"
         "templates/invoice_created: update done\n"
+        "templates/invoice_created/locales/es: update done\n"
         "templates/payment_failed: update done\n"
+        "templates/payment_failed/locales/es: update done\n"
         "settings: update done (branding.company_name, enabled)\n"
-        "Apply complete: 4 changed, 1 uploaded, 0 reset (4 writes).\n"
+        "Apply complete: 6 changed, 1 uploaded, 0 reset (6 writes).\n"
     )
 
 
@@ -134,13 +140,15 @@ def test_disruptive_changes_need_the_flag(
     text = text.replace("update_payment_methods: true", "update_payment_methods: false")
     text = text.replace("      body_file: templates/invoice_created.html", "      body: Hello\n")
     text = text.replace("      body_file: templates/payment_failed.html", "      body: Sorry\n")
+    text = text.replace("body_file: templates/invoice_created.es.html", "body: Hola")
+    text = text.replace("body_file: templates/payment_failed.es.html", "body: Lo sentimos")
     path.write_text(text)
     capsys.readouterr()
     assert run(["plan", spec]) == 0
     out = capsys.readouterr().out
     assert "    ! enabled: true -> false  # examples/portal.yaml:14:3\n" in out
     assert out.endswith(
-        "Plan: 4 to change, 0 to upload, 0 to reset.\n"
+        "Plan: 6 to change, 0 to upload, 0 to reset.\n"
         "! 2 disruptive changes: apply needs --allow-disruptive.\n"
     )
     assert run(["apply", spec, "--auto-approve"]) == 3
@@ -164,12 +172,12 @@ def test_drift_and_step_summary(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert run(["drift", spec]) == 2
     assert summary.read_text().startswith(
-        "### portalctl drift: the portal differs from the spec: 4 to change, 1 to upload, "
+        "### portalctl drift: the portal differs from the spec: 6 to change, 1 to upload, "
         "0 to reset\n"
     )
     assert run(["apply", spec, "--auto-approve"]) == 0
     assert summary.read_text().endswith(
-        "**Apply complete: 4 changed, 1 uploaded, 0 reset (4 writes).**\n\n"
+        "**Apply complete: 6 changed, 1 uploaded, 0 reset (6 writes).**\n\n"
     )
     capsys.readouterr()
     assert run(["drift", spec, "--format", "json"]) == 0
@@ -194,7 +202,7 @@ def test_plan_formats_and_plan_file(embedded_env: Path, capsys: pytest.CaptureFi
     ).validate(saved)
     assert err.splitlines() == [TARGET_LINE, "portalctl: plan saved to plan.json"]
     assert run(["plan", spec, "--format", "markdown"]) == 0
-    assert capsys.readouterr().out.startswith("### portalctl plan: 4 to change")
+    assert capsys.readouterr().out.startswith("### portalctl plan: 6 to change")
     assert run(["plan", spec, "--format", "yaml"]) == 3  # usage error, never 2
 
 
@@ -213,7 +221,7 @@ def test_saved_plan_applies_without_prompt_and_refuses_other_targets(
     monkeypatch.delenv("PORTAL_SANDBOX_DB")
     assert run(["apply", "plan.json"]) == 0
     assert capsys.readouterr().out.endswith(
-        "Apply complete: 4 changed, 1 uploaded, 0 reset (4 writes).\n"
+        "Apply complete: 6 changed, 1 uploaded, 0 reset (6 writes).\n"
     )
     # Applying it twice: the portal moved (by this very plan), so it is stale now.
     assert run(["apply", "plan.json"]) == 4
@@ -275,7 +283,9 @@ def test_http_plan_apply_plan_and_plan_only_reads(
     assert writes(server) == [
         ("PUT", "/v1/portal/settings/branding/logo", 200),
         ("PUT", "/v1/notifications/templates/invoice_created", 200),
+        ("PUT", "/v1/notifications/templates/invoice_created/locales/es", 201),
         ("PUT", "/v1/notifications/templates/payment_failed", 200),
+        ("PUT", "/v1/notifications/templates/payment_failed/locales/es", 201),
         ("PATCH", "/v1/portal/settings", 200),
     ]
     assert run(["plan", SPEC, "--detailed-exitcode", *url]) == 0
@@ -391,7 +401,9 @@ def test_http_two_racing_applies_one_wins_per_resource(http_env: Any, tmp_path: 
         [
             ("PATCH", "/v1/portal/settings", 200),
             ("PUT", "/v1/notifications/templates/invoice_created", 200),
+            ("PUT", "/v1/notifications/templates/invoice_created/locales/es", 201),
             ("PUT", "/v1/notifications/templates/payment_failed", 200),
+            ("PUT", "/v1/notifications/templates/payment_failed/locales/es", 201),
             ("PUT", "/v1/portal/settings/branding/logo", 200),
         ]
     )
@@ -402,7 +414,7 @@ def test_http_two_racing_applies_one_wins_per_resource(http_env: Any, tmp_path: 
 def test_http_fault_at_the_first_write_is_the_cause_not_a_partial_apply(
     http_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Nothing written yet: the 500 itself (exit 6), not "stopped after 0 of 5" (exit 5)."""
+    """Nothing written yet: the 500 itself (exit 6), not "stopped after 0 of 7" (exit 5)."""
     server = http_env
     url = ["--api-url", server.url]
     server.set_faults(fail_write_numbers=[1])
@@ -424,7 +436,7 @@ def test_http_fault_at_the_first_write_is_the_cause_not_a_partial_apply(
     assert run(["plan", SPEC, "--detailed-exitcode", *url]) == 0
 
 
-@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 6])
 def test_http_fault_at_each_later_write_step_then_converges(
     http_env: Any, capsys: pytest.CaptureFixture[str], k: int
 ) -> None:
@@ -436,14 +448,16 @@ def test_http_fault_at_each_later_write_step_then_converges(
     steps = [
         ["upload settings/logo"],
         ["update templates/invoice_created"],
+        ["update templates/invoice_created/locales/es"],
         ["update templates/payment_failed"],
+        ["update templates/payment_failed/locales/es"],
         ["update settings branding.company_name", "update settings enabled"],
     ]
     applied = [t for s in steps[: k - 1] for t in s]
     not_applied = [t for s in steps[k - 1 :] for t in s]
     assert titles_after("portalctl: applied before the failure:", err) == applied
     assert titles_after("portalctl: NOT applied:", err) == not_applied
-    assert f"portalctl: error: apply stopped after {len(applied)} of 5 changes: " in err
+    assert f"portalctl: error: apply stopped after {len(applied)} of 7 changes: " in err
     # The next plan shows exactly the rest.
     assert run(["plan", SPEC, "--format", "json", *url]) == 0
     plan = json.loads(capsys.readouterr().out)["portals"][0]["plan"]
@@ -495,3 +509,18 @@ def test_branding_change_reminds_of_the_browser_cache(
     path.write_text(path.read_text().replace('"#1662DD"', '"#0A4FB8"'))
     assert run(["apply", spec, "--auto-approve"]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == BRANDING_CACHE_NOTE
+
+
+def test_apply_that_enables_the_portal_names_its_url(
+    embedded_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed, Step 1 and 4: enabling generates the portal's unique URL, to put behind a
+    "Manage billing" button; apply says it (the action exposes it as `portal-url`)."""
+    spec = copy_example(embedded_env)
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    [line] = [e for e in err if e.startswith("portalctl: portal URL: ")]
+    assert re.fullmatch(r"portalctl: portal URL: https://billing\.4geeks\.io/p/[a-z0-9]+", line)
+    # Nothing applied, nothing to say.
+    assert run(["apply", spec, "--auto-approve"]) == 0
+    assert "portal URL" not in capsys.readouterr().err

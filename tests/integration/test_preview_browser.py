@@ -38,8 +38,12 @@ MAGENTA, LIME = (255, 0, 255), (0, 255, 0)
 PNGS = [
     "email-invoice_created-after.png",
     "email-invoice_created-before.png",
+    "email-invoice_created.es-after.png",
+    "email-invoice_created.es-before.png",
     "email-payment_failed-after.png",
     "email-payment_failed-before.png",
+    "email-payment_failed.es-after.png",
+    "email-payment_failed.es-before.png",
     "index.html",
     "portal-after.png",
     "portal-before.png",
@@ -118,6 +122,7 @@ def test_png_writes_every_screenshot_at_its_size(example: Path) -> None:
     assert sizes["preview.png"] == (PAGE_W, PAGE_H)
     assert sizes["portal-after.png"] == sizes["portal-before.png"] == (PANEL_W, PANEL_H)
     assert sizes["email-payment_failed-after.png"] == (EMAIL_W, EMAIL_H)
+    assert sizes["email-payment_failed.es-after.png"] == (EMAIL_W, EMAIL_H)
 
 
 def test_primary_button_is_the_spec_colour(example: Path) -> None:

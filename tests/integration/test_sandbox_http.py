@@ -57,12 +57,84 @@ def statuses(server: Any) -> list[tuple[str, int | None]]:
 
 
 def test_ready_line_names_url_and_db(sandbox_server: Any) -> None:
-    assert (
-        sandbox_server.ready_line
-        == f"sandbox listening on {sandbox_server.url} (db {sandbox_server.db_path})"
+    assert sandbox_server.ready_line == (
+        f"sandbox listening on {sandbox_server.url} "
+        f"(db {sandbox_server.db_path}; any sk_test_/sk_live_ key)"
     )
     assert sandbox_server.url.startswith("http://127.0.0.1:")
     assert httpx.get(f"{sandbox_server.url}/_sandbox/health").json() == {"status": "ok"}
+
+
+def test_ready_line_names_the_public_sandbox_key(start_sandbox: Callable[..., Any]) -> None:
+    server = start_sandbox(any_key=False)
+    assert server.ready_line == (
+        f"sandbox listening on {server.url} (db {server.db_path}; key sk_test_sandbox)"
+    )
+
+
+def test_ready_line_never_prints_a_key_given_on_the_command_line(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    one = start_sandbox("--api-key", "sk_live_S3cretPart42", any_key=False)
+    assert one.ready_line == (
+        f"sandbox listening on {one.url} (db {one.db_path}; key: the one given with --api-key)"
+    )
+    two = start_sandbox(
+        "--api-key", "sk_live_S3cretPart42", "--api-key", "sk_test_Other1234", any_key=False
+    )
+    assert two.ready_line.endswith("; keys: the 2 given with --api-key)")
+    for server in (one, two):
+        assert "S3cretPart42" not in server.ready_line + server.stderr()
+
+
+def test_public_sandbox_admin_routes_need_an_accepted_key(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    server = start_sandbox("--public", "--api-key", "sk_test_admin_key1", any_key=False)
+    for method, path in (
+        ("GET", "/_sandbox/health"),
+        ("GET", "/_sandbox/requests"),
+        ("DELETE", "/_sandbox/requests"),
+        ("GET", "/_sandbox/faults"),
+        ("PUT", "/_sandbox/faults"),
+    ):
+        for headers in ({}, {"X-Api-Key": "sk_test_not_this_one"}):
+            refused = httpx.request(method, server.url + path, headers=headers, json={})
+            assert refused.status_code == 401, (method, path, headers)
+            assert refused.json()["code"] == "unauthenticated"
+    faults = httpx.put(
+        f"{server.url}/_sandbox/faults",
+        json={"error_rate": 1.0},
+        headers={"X-Api-Key": "sk_live_guess_123456"},
+    )
+    assert faults.status_code == 401
+    allowed = httpx.get(
+        f"{server.url}/_sandbox/faults", headers={"X-Api-Key": "sk_test_admin_key1"}
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["error_rate"] == 0.0
+    basic = httpx.get(f"{server.url}/_sandbox/health", auth=("sk_test_admin_key1", ""))
+    assert basic.json() == {"status": "ok"}
+
+
+def test_public_sandbox_admin_routes_never_take_any_key_or_the_public_key(
+    start_sandbox: Callable[..., Any],
+) -> None:
+    server = start_sandbox("--public")  # --any-key
+    for key in ("sk_test_sandbox", server.new_key(), server.key):
+        refused = httpx.get(f"{server.url}/_sandbox/requests", headers={"X-Api-Key": key})
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == (
+            "the admin routes of a public sandbox need one of the keys given with --api-key "
+            "(X-Api-Key header, or the HTTP Basic user name)"
+        )
+    api = httpx.get(f"{server.url}/v1/portal/settings", headers={"X-Api-Key": server.key})
+    assert api.status_code == 200
+
+
+def test_loopback_sandbox_admin_routes_stay_open(start_sandbox: Callable[..., Any]) -> None:
+    server = start_sandbox("--api-key", "sk_test_admin_key1", any_key=False)
+    assert httpx.get(f"{server.url}/_sandbox/health").json() == {"status": "ok"}
 
 
 def test_etag_round_trip(sandbox_server: Any) -> None:
@@ -164,6 +236,57 @@ def test_dropped_patch_is_not_resent_blindly(sandbox_server: Any) -> None:
     asyncio.run(go())
     # The lost PATCH is followed by a re-read; only an unchanged ETag allows the resend.
     assert statuses(sandbox_server) == [("PATCH", None), ("GET", 200), ("PATCH", 200)]
+
+
+def test_dropped_translation_create_is_settled_then_resent(sandbox_server: Any) -> None:
+    async def go() -> None:
+        async with ApiSession(retry=fast_policy()) as api:
+            client = client_for(sandbox_server, api)
+            sandbox_server.set_faults(drop_rate=0.5, seed=seed_for("dkk"))
+            created = await client.put_translation(
+                "invoice_created",
+                "pt-br",
+                subject="Fatura {{invoice_number}}",
+                body="Pague em {{customer_portal_link}}",
+                if_match=None,
+            )
+            assert (created.locale, created.subject) == ("pt-BR", "Fatura {{invoice_number}}")
+            sandbox_server.set_faults()
+            listed = await client.list_templates()
+            assert listed["invoice_created"].locales["pt-BR"].etag == created.etag
+
+    asyncio.run(go())
+    # Lost PUT -> the template list shows no pt-BR yet -> resending the create is safe.
+    assert statuses(sandbox_server) == [("PUT", None), ("GET", 200), ("PUT", 201), ("GET", 200)]
+
+
+def test_translation_writes_are_conditional_over_http(sandbox_server: Any) -> None:
+    async def go() -> None:
+        async with ApiSession(retry=fast_policy()) as api:
+            client = client_for(sandbox_server, api)
+            first = await client.put_translation(
+                "payment_failed", "es", subject="Pago fallido", body="x", if_match=None
+            )
+            with pytest.raises(PreconditionFailed) as again:
+                await client.put_translation(
+                    "payment_failed", "es", subject="Otro", body="y", if_match=None
+                )
+            assert again.value.exit_code == ExitCode.CONFLICT
+            second = await client.put_translation(
+                "payment_failed", "es", subject="Pago fallido", body="z", if_match=first.etag
+            )
+            with pytest.raises(PreconditionFailed):
+                await client.delete_translation("payment_failed", "es", if_match=first.etag)
+            gone = await client.delete_translation("payment_failed", "es", if_match=second.etag)
+            assert gone == "templates/payment_failed/locales/es"
+            assert (await client.list_templates())["payment_failed"].locales == {}
+            with pytest.raises(ApiRejected) as bad:
+                await client.put_translation(
+                    "payment_failed", "es_ES", subject="x", body="y", if_match=None
+                )
+            assert bad.value.exit_code == ExitCode.INVALID
+
+    asyncio.run(go())
 
 
 def test_fail_write_numbers_over_http(sandbox_server: Any) -> None:

@@ -27,10 +27,10 @@ from reconciler.apply import (
 from reconciler.errors import (
     ApiRejected,
     ApiUnreachable,
+    ConflictError,
     ExitCode,
     PartialApplyError,
     PreconditionFailed,
-    ReconcilerError,
     StalePlanError,
     UsageError,
 )
@@ -303,11 +303,15 @@ def test_verification_failure_is_reported(tmp_path: Path) -> None:
         plan.etags,
         desired(tmp_path, settings={"branding": {"company_name": "Acme"}, "enabled": True}),
     )
-    with pytest.raises(ReconcilerError) as err:
+    with pytest.raises(ConflictError) as err:
         asyncio.run(do_apply(lying, target))
-    assert str(err.value).startswith(
-        f"apply finished but the portal does not match {tmp_path / 'portal.yaml'}: still "
-        "different: update settings enabled"
+    # What the verification read found is another writer's doing: a conflict (exit 4) that
+    # names the resource, never a bare exit 1.
+    assert err.value.exit_code == ExitCode.CONFLICT and err.value.resource == "settings"
+    assert str(err.value) == (
+        f"apply wrote every change but the portal no longer matches {tmp_path / 'portal.yaml'}: "
+        "update settings enabled changed again; another writer may be changing settings at the "
+        "same time; run `portalctl plan` to see the difference, then apply again"
     )
 
 

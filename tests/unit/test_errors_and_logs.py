@@ -184,3 +184,13 @@ def test_json_log_lines_mask_the_echoed_secret_part(capsys: pytest.CaptureFixtur
     record = json.loads(stream.getvalue().splitlines()[-1])
     assert record["detail"] == "key ********** and sk%5Flive%5F**********"
     assert SECRET not in stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "human"])
+def test_log_values_from_a_server_are_escaped(fmt: str) -> None:
+    stream = io.StringIO()
+    logs.configure(level="debug", log_format=fmt, stream=stream)
+    logs.get_logger().warning("api.echo", detail="\x1b]0;title\x07red\r\u202eevil")
+    out = stream.getvalue()
+    assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
+    assert "\\x1b]0;title\\x07red\\r\\u202eevil" in out.replace("\\\\", "\\")

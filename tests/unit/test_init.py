@@ -21,6 +21,8 @@ FILES = [
     "portal.yaml",
     "templates/invoice_created.html",
     "templates/payment_failed.html",
+    "templates/invoice_created.es.html",
+    "templates/payment_failed.es.html",
     ".github/workflows/portal-plan.yml",
     ".github/workflows/portal-apply.yml",
     ".github/workflows/portal-drift.yml",
@@ -66,7 +68,7 @@ def test_init_writes_the_starter_files_and_prints_next_steps(
     assert run(["init"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert out == (
-        "Wrote 6 files in the current folder:\n"
+        "Wrote 8 files in the current folder:\n"
         + "".join(f"  {rel}\n" for rel in FILES)
         + "\n"
         + NEXT_STEPS
@@ -81,7 +83,7 @@ def test_init_into_a_new_folder_says_cd_first(
     monkeypatch.chdir(tmp_path)
     assert run(["init", "billing portal"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert out.startswith("Wrote 6 files in billing portal/:\n  portal.yaml\n")
+    assert out.startswith("Wrote 8 files in billing portal/:\n  portal.yaml\n")
     assert "Next steps:\n  1. cd 'billing portal'\n  2. Edit portal.yaml:" in out
     assert sorted(tree(tmp_path / "billing portal")) == sorted(FILES)
 
@@ -137,7 +139,7 @@ def test_force_overwrites_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixt
     assert run(["init", str(tmp_path), "--force"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert out.startswith(
-        f"Wrote 6 files in {tmp_path}/:\n  portal.yaml  (overwritten)\n"
+        f"Wrote 8 files in {tmp_path}/:\n  portal.yaml  (overwritten)\n"
         "  templates/invoice_created.html\n"
     )
     assert (tmp_path / "portal.yaml").read_bytes() == starter_file("portal.yaml")
@@ -207,14 +209,17 @@ def test_starter_spec_modeline_points_at_the_schema_file_of_this_release() -> No
 
 @pytest.mark.parametrize("name", ["portal-plan.yml", "portal-apply.yml", "portal-drift.yml"])
 def test_examples_github_is_the_packaged_workflow_byte_for_byte(name: str) -> None:
-    assert (REPO / "examples" / "github" / name).read_bytes() == starter_file(f"workflows/{name}")
+    example = REPO / "examples" / "github" / ".github" / "workflows" / name
+    assert example.read_bytes() == starter_file(f"workflows/{name}")
 
 
-def test_examples_github_holds_exactly_the_packaged_workflows() -> None:
+def test_examples_github_holds_every_packaged_workflow() -> None:
     packaged = sorted(
         os.path.basename(rel) for rel, res in STARTER_FILES if res.startswith("workflows/")
     )
-    assert sorted(p.name for p in (REPO / "examples" / "github").iterdir()) == packaged
+    examples = REPO / "examples" / "github" / ".github" / "workflows"
+    assert set(packaged) <= {p.name for p in examples.iterdir()}
+    assert len(packaged) == 3
 
 
 def test_workflows_pin_the_action_to_this_version() -> None:

@@ -235,3 +235,20 @@ def test_etags_that_cannot_be_sent_back_are_refused(etag: str | None, got: str |
         assert str(info.value) == (
             f'the ETag header must be a quoted ASCII string like "5d41402a", got the string {got}'
         )
+
+
+def test_strings_are_held_to_the_contract_lengths() -> None:
+    assert refusal(lambda: check_settings(settings_with("branding.company_name", "n" * 101))) == (
+        "branding.company_name must be at most 100 characters, got 101"
+    )
+    item = copy.deepcopy(TEMPLATES["data"][0])
+    item["subject"] = "s" * 129
+    assert (
+        refusal(lambda: check_template(item)) == "subject must be at most 128 characters, got 129"
+    )
+    item["subject"] = "ok"
+    item["body"] = "\u00e9" * 40_000  # 40,000 characters, 80,000 bytes
+    assert refusal(lambda: check_template(item)) == "body must be at most 65536 bytes in UTF-8"
+    assert refusal(lambda: check_settings(settings_with("updated_at", "9" * 5000))) == (
+        "updated_at must be at most 2048 characters, got 5000"
+    )

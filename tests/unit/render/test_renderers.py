@@ -77,8 +77,8 @@ def test_markdown_summary_first_table_swatches_details(tmp_path: Path) -> None:
     # no outside image service.
     assert (
         "| ~ update | `settings` | `branding.primary_color` | "
-        "`#1662DD` (contrast 5.49:1 on white) | "
-        "`#0A4FB8` (contrast 7.44:1 on white) | `portal.yaml:5:20` |"
+        "`#1662DD` (contrast 5.48:1 on white) | "
+        "`#0A4FB8` (contrast 7.43:1 on white) | `portal.yaml:5:20` |"
     ) in md
     assert "https://" not in md.replace("https://api.4geeks.io", "")
     assert "| ⚠️ ~ update | `settings` | `enabled` | `true` | `false` | `portal.yaml:3:12` |" in md

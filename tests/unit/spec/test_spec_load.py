@@ -14,7 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ExitCode, SpecError, UsageError
-from reconciler.model import RESET, DesiredLogo, DesiredTemplate, Origin, Severity, TargetSpec
+from reconciler.model import (
+    RESET,
+    DesiredLogo,
+    DesiredTemplate,
+    DesiredTranslation,
+    Origin,
+    Severity,
+    TargetSpec,
+)
 from reconciler.spec import lint_rules, load_spec
 from reconciler.spec.rules import RULES
 
@@ -84,7 +92,14 @@ def test_example_state() -> None:
         "assets/logo.png",
         "templates/invoice_created.html",
         "templates/payment_failed.html",
+        "templates/invoice_created.es.html",
+        "templates/payment_failed.es.html",
     }
+    spanish = state.translations["invoice_created"]["es"]
+    assert isinstance(spanish, DesiredTranslation)
+    assert spanish.subject == "Factura {{invoice_number}} de {{company_name}}"
+    assert spanish.body == (ROOT / "examples/templates/invoice_created.es.html").read_text()
+    assert sorted(state.translations) == ["invoice_created", "payment_failed"]
     origin = state.origins["portal.branding.primary_color"]
     assert (origin.file, origin.line, origin.col) == (str(EXAMPLE), 18, 5)
     assert "portal.notifications.payment_failed.body_file" in state.origins
