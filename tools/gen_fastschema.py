@@ -49,6 +49,7 @@ SUPPORTED = ANNOTATIONS | {
     "const",
     "enum",
     "properties",
+    "patternProperties",
     "additionalProperties",
     "required",
     "pattern",
@@ -243,13 +244,26 @@ class Compiler:
             inner.append(
                 f"        if {key!r} in x and not {check}(x[{key!r}]):\n            return False"
             )
+        patterns: list[str] = []
+        for pattern, sub in s.get("patternProperties", {}).items():
+            regex = self.constant(pattern, regex=True)
+            patterns.append(regex)
+            check = self.node(sub, f"{where}/patternProperties/{pattern}")
+            # jsonschema would raise on a key that is not text: leave such keys to it.
+            inner.append(
+                "        for k in x:\n            if not isinstance(k, str):\n"
+                "                return False\n"
+                f"            if {regex}.search(k) and not {check}(x[k]):\n"
+                "                return False"
+            )
         extra = s.get("additionalProperties", True)
         if extra is not True:
             known = self.constant(KeySet(props))
             check = self.node(extra, f"{where}/additionalProperties")
+            matched = "".join(f" and not {p}.search(k)" for p in patterns)
+            test = f"k not in {known}{matched} and not {check}(x[k])"
             inner.append(
-                f"        for k in x:\n            if k not in {known} and not {check}(x[k]):\n"
-                "                return False"
+                f"        for k in x:\n            if {test}:\n                return False"
             )
         return ["    if isinstance(x, dict):", *inner] if inner else []
 

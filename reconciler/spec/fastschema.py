@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 #: sha256 of the schema text this module was generated from (checked before use).
-SCHEMA_SHA256 = "85e24a3800267e58674b3125ca7fe84e0ccb822c60069d9505677c193b5be97f"
+SCHEMA_SHA256 = "962e7a4ab0678394729338bdaf94d90508632952890be607b0bf150a6b02ad19"
 
 _URI = re.compile(
     r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
@@ -60,10 +60,15 @@ _C6 = {"company_name", "logo", "primary_color"}
 _C7 = {"cancel_subscription", "download_invoices", "update_payment_methods", "view_payment_history"}
 _C8 = "default"
 _C9 = re.compile("^[^\\r\\n]*$")
-_C10 = {"body", "body_file", "subject"}
-_C11 = {"invoice_created", "payment_failed", "payment_succeeded", "subscription_canceled"}
-_C12 = {"branding", "enabled", "notifications", "permissions"}
-_C13 = {"extends", "portal", "target", "version"}
+_C10 = re.compile("^.+$")
+_C11 = "default"
+_C12 = re.compile("^[^\\r\\n]*$")
+_C13 = {"body", "body_file", "subject"}
+_C14 = set()
+_C15 = {"body", "body_file", "locales", "subject"}
+_C16 = {"invoice_created", "payment_failed", "payment_succeeded", "subscription_canceled"}
+_C17 = {"branding", "enabled", "notifications", "permissions"}
+_C18 = {"extends", "portal", "target", "version"}
 
 
 def _v1(x: Any) -> bool:
@@ -289,11 +294,165 @@ def _v29(x: Any) -> bool:
     return True
 
 
-def _v30(x: Any) -> bool:
+def _v33(x: Any) -> bool:
+    # #/$defs/translation/if
+    if not (isinstance(x, str)):
+        return False
+    return True
+
+
+def _v34(x: Any) -> bool:
+    # #/$defs/translation/then
+    if not _equal(x, _C11):
+        return False
+    return True
+
+
+def _v37(x: Any) -> bool:
+    # #/$defs/template/properties/subject
+    if not (isinstance(x, str)):
+        return False
+    if isinstance(x, str):
+        if len(x) < 1:
+            return False
+        if len(x) > 128:
+            return False
+        if not _C12.search(x):
+            return False
+    return True
+
+
+def _v36(x: Any) -> bool:
+    # #/$defs/translation/else/properties/subject
+    if not _v37(x):
+        return False
+    return True
+
+
+def _v39(x: Any) -> bool:
+    # #/$defs/template/properties/body
+    if not (isinstance(x, str)):
+        return False
+    if isinstance(x, str):
+        if len(x) < 1:
+            return False
+        if len(x) > 65536:
+            return False
+    return True
+
+
+def _v38(x: Any) -> bool:
+    # #/$defs/translation/else/properties/body
+    if not _v39(x):
+        return False
+    return True
+
+
+def _v41(x: Any) -> bool:
+    # #/$defs/template/properties/body_file
+    if not (isinstance(x, str)):
+        return False
+    if isinstance(x, str):
+        if len(x) < 1:
+            return False
+    return True
+
+
+def _v40(x: Any) -> bool:
+    # #/$defs/translation/else/properties/body_file
+    if not _v41(x):
+        return False
+    return True
+
+
+def _v42(x: Any) -> bool:
     return False
 
 
+def _v43(x: Any) -> bool:
+    # #/$defs/translation/else/oneOf/0
+    if isinstance(x, dict):
+        if "body" not in x:
+            return False
+    return True
+
+
+def _v44(x: Any) -> bool:
+    # #/$defs/translation/else/oneOf/1
+    if isinstance(x, dict):
+        if "body_file" not in x:
+            return False
+    return True
+
+
+def _v35(x: Any) -> bool:
+    # #/$defs/translation/else
+    if not (isinstance(x, dict)):
+        return False
+    if isinstance(x, dict):
+        if "subject" not in x:
+            return False
+        if "subject" in x and not _v36(x["subject"]):
+            return False
+        if "body" in x and not _v38(x["body"]):
+            return False
+        if "body_file" in x and not _v40(x["body_file"]):
+            return False
+        for k in x:
+            if k not in _C13 and not _v42(x[k]):
+                return False
+    if (
+        sum(
+            (
+                _v43(x),
+                _v44(x),
+            )
+        )
+        != 1
+    ):
+        return False
+    return True
+
+
+def _v32(x: Any) -> bool:
+    # #/$defs/translation
+    if not (_v34(x) if _v33(x) else _v35(x)):
+        return False
+    return True
+
+
 def _v31(x: Any) -> bool:
+    # #/$defs/template/properties/locales/patternProperties/^.+$
+    if not _v32(x):
+        return False
+    return True
+
+
+def _v45(x: Any) -> bool:
+    return False
+
+
+def _v30(x: Any) -> bool:
+    # #/$defs/template/properties/locales
+    if not (isinstance(x, dict)):
+        return False
+    if isinstance(x, dict):
+        for k in x:
+            if not isinstance(k, str):
+                return False
+            if _C10.search(k) and not _v31(x[k]):
+                return False
+        for k in x:
+            if k not in _C14 and not _C10.search(k) and not _v45(x[k]):
+                return False
+    return True
+
+
+def _v46(x: Any) -> bool:
+    return False
+
+
+def _v47(x: Any) -> bool:
     # #/$defs/template/oneOf/0
     if isinstance(x, dict):
         if "body" not in x:
@@ -301,7 +460,7 @@ def _v31(x: Any) -> bool:
     return True
 
 
-def _v32(x: Any) -> bool:
+def _v48(x: Any) -> bool:
     # #/$defs/template/oneOf/1
     if isinstance(x, dict):
         if "body_file" not in x:
@@ -322,14 +481,16 @@ def _v26(x: Any) -> bool:
             return False
         if "body_file" in x and not _v29(x["body_file"]):
             return False
+        if "locales" in x and not _v30(x["locales"]):
+            return False
         for k in x:
-            if k not in _C10 and not _v30(x[k]):
+            if k not in _C15 and not _v46(x[k]):
                 return False
     if (
         sum(
             (
-                _v31(x),
-                _v32(x),
+                _v47(x),
+                _v48(x),
             )
         )
         != 1
@@ -359,28 +520,28 @@ def _v21(x: Any) -> bool:
     return True
 
 
-def _v33(x: Any) -> bool:
+def _v49(x: Any) -> bool:
     # #/properties/portal/properties/notifications/properties/payment_failed
     if not _v22(x):
         return False
     return True
 
 
-def _v34(x: Any) -> bool:
+def _v50(x: Any) -> bool:
     # #/properties/portal/properties/notifications/properties/payment_succeeded
     if not _v22(x):
         return False
     return True
 
 
-def _v35(x: Any) -> bool:
+def _v51(x: Any) -> bool:
     # #/properties/portal/properties/notifications/properties/subscription_canceled
     if not _v22(x):
         return False
     return True
 
 
-def _v36(x: Any) -> bool:
+def _v52(x: Any) -> bool:
     return False
 
 
@@ -391,19 +552,19 @@ def _v20(x: Any) -> bool:
     if isinstance(x, dict):
         if "invoice_created" in x and not _v21(x["invoice_created"]):
             return False
-        if "payment_failed" in x and not _v33(x["payment_failed"]):
+        if "payment_failed" in x and not _v49(x["payment_failed"]):
             return False
-        if "payment_succeeded" in x and not _v34(x["payment_succeeded"]):
+        if "payment_succeeded" in x and not _v50(x["payment_succeeded"]):
             return False
-        if "subscription_canceled" in x and not _v35(x["subscription_canceled"]):
+        if "subscription_canceled" in x and not _v51(x["subscription_canceled"]):
             return False
         for k in x:
-            if k not in _C11 and not _v36(x[k]):
+            if k not in _C16 and not _v52(x[k]):
                 return False
     return True
 
 
-def _v37(x: Any) -> bool:
+def _v53(x: Any) -> bool:
     return False
 
 
@@ -421,12 +582,12 @@ def _v7(x: Any) -> bool:
         if "notifications" in x and not _v20(x["notifications"]):
             return False
         for k in x:
-            if k not in _C12 and not _v37(x[k]):
+            if k not in _C17 and not _v53(x[k]):
                 return False
     return True
 
 
-def _v38(x: Any) -> bool:
+def _v54(x: Any) -> bool:
     return False
 
 
@@ -448,7 +609,7 @@ def _v0(x: Any) -> bool:
         if "portal" in x and not _v7(x["portal"]):
             return False
         for k in x:
-            if k not in _C13 and not _v38(x[k]):
+            if k not in _C18 and not _v54(x[k]):
                 return False
     return True
 

@@ -133,6 +133,16 @@ TEMPLATE = mapping(
         "subject": maybe(TEXT),
         "body": maybe(TEXT),
         "body_file": maybe(st.sampled_from(["templates/a.html", ""])),
+        "locales": maybe(
+            st.dictionaries(
+                st.sampled_from(["es", "fr", "pt-BR", ""]),
+                st.one_of(
+                    st.sampled_from(["default", "custom"]),
+                    mapping({"subject": maybe(TEXT), "body": maybe(TEXT)}, required=("subject",)),
+                ),
+                max_size=2,
+            )
+        ),
     },
     required=("subject",),
 )
@@ -225,7 +235,11 @@ FULL: dict[str, Any] = {
             "cancel_subscription": False,
         },
         "notifications": {
-            "invoice_created": {"subject": "Invoice", "body_file": "t.html"},
+            "invoice_created": {
+                "subject": "Invoice",
+                "body_file": "t.html",
+                "locales": {"es": {"subject": "Factura", "body": "<p>x</p>"}, "fr": "default"},
+            },
             "payment_failed": {"subject": "Failed", "body": "<p>x</p>"},
             "payment_succeeded": "default",
         },
