@@ -150,7 +150,8 @@ class Compiler:
     def constant(self, value: object, *, regex: bool = False) -> str:
         name = f"_C{len(self.constants)}"
         text = f"re.compile({value!r})" if regex else repr(value)
-        self.constants.append(f"{name} = {text}")
+        typed = ": set[str]" if isinstance(value, KeySet) else ""  # mypy: `set()` needs it
+        self.constants.append(f"{name}{typed} = {text}")
         return name
 
     def ref(self, pointer: str) -> str:

@@ -53,22 +53,27 @@ _C1 = re.compile(
     "^(https://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|https://\\[[0-9A-Fa-f:.]+\\]|http://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:[0-9]{1,5})?(/[^\\s?#]*)?$"
 )
 _C2 = re.compile("^[A-Z_][A-Z0-9_]*$")
-_C3 = {"api_key_env", "api_url"}
+_C3: set[str] = {"api_key_env", "api_url"}
 _C4 = re.compile("\\S")
 _C5 = re.compile("^#[0-9A-Fa-f]{6}$")
-_C6 = {"company_name", "logo", "primary_color"}
-_C7 = {"cancel_subscription", "download_invoices", "update_payment_methods", "view_payment_history"}
+_C6: set[str] = {"company_name", "logo", "primary_color"}
+_C7: set[str] = {
+    "cancel_subscription",
+    "download_invoices",
+    "update_payment_methods",
+    "view_payment_history",
+}
 _C8 = "default"
 _C9 = re.compile("^[^\\r\\n]*$")
 _C10 = re.compile("^.+$")
 _C11 = "default"
 _C12 = re.compile("^[^\\r\\n]*$")
-_C13 = {"body", "body_file", "subject"}
-_C14 = set()
-_C15 = {"body", "body_file", "locales", "subject"}
-_C16 = {"invoice_created", "payment_failed", "payment_succeeded", "subscription_canceled"}
-_C17 = {"branding", "enabled", "notifications", "permissions"}
-_C18 = {"extends", "portal", "target", "version"}
+_C13: set[str] = {"body", "body_file", "subject"}
+_C14: set[str] = set()
+_C15: set[str] = {"body", "body_file", "locales", "subject"}
+_C16: set[str] = {"invoice_created", "payment_failed", "payment_succeeded", "subscription_canceled"}
+_C17: set[str] = {"branding", "enabled", "notifications", "permissions"}
+_C18: set[str] = {"extends", "portal", "target", "version"}
 
 
 def _v1(x: Any) -> bool:
