@@ -24,13 +24,26 @@ BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
+class Run:
+    """One finished command: wall seconds, CPU seconds (user + system) and peak RSS."""
+
+    seconds: float
+    cpu: float
+    peak_rss_mib: float
+    code: int
+
+
+@dataclass(frozen=True)
 class Stats:
-    """Wall-clock seconds over ``runs`` runs of one command."""
+    """Wall-clock seconds over ``runs`` runs of one command, and its largest peak RSS."""
 
     mean: float
     stdev: float
-    minimum: float
+    median: float
     runs: int
+    peak_rss_mib: float
+    #: mean CPU seconds (user + system): steadier than wall time on a shared machine
+    cpu: float
 
     def ms(self) -> str:
         return f"{self.mean * 1000:.0f} ms ± {self.stdev * 1000:.0f}"
@@ -43,46 +56,72 @@ def tool(name: str) -> str:
         return str(path)
     found = shutil.which(name)
     if not found:
-        raise SystemExit(f"benchmarks: {name} is not installed; run: pip install -e '.[bench]'")
+        raise SystemExit(f"benchmarks: {name} is not installed; run: pip install '.[bench]'")
     return found
 
 
-def time_command(
+def run_once(
     argv: Sequence[str],
     *,
-    runs: int = 20,
-    warmup: int = 3,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (0,),
-) -> Stats:
-    """Run ``argv`` ``warmup`` times untimed, then ``runs`` times timed; fail on a bad exit."""
-    full_env = {**os.environ, **(env or {})}
-    samples: list[float] = []
-    for i in range(warmup + runs):
-        start = time.perf_counter()
-        proc = subprocess.run(
-            list(argv),
-            cwd=cwd,
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            check=False,
+) -> Run:
+    """Run ``argv`` to completion; its own rusage comes from ``os.wait4`` (Linux: KiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in ok_codes:
+        raise SystemExit(
+            f"benchmarks: {' '.join(argv)} exited {proc.returncode}:\n"
+            f"{stderr.decode(errors='replace')}"
         )
-        elapsed = time.perf_counter() - start
-        if proc.returncode not in ok_codes:
-            raise SystemExit(
-                f"benchmarks: {' '.join(argv)} exited {proc.returncode}:\n"
-                f"{proc.stderr.decode(errors='replace')}"
-            )
-        if i >= warmup:
-            samples.append(elapsed)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def stats(runs: Sequence[Run]) -> Stats:
+    samples = [r.seconds for r in runs]
     return Stats(
         mean=statistics.fmean(samples),
         stdev=statistics.stdev(samples) if len(samples) > 1 else 0.0,
-        minimum=min(samples),
+        median=statistics.median(samples),
         runs=len(samples),
+        peak_rss_mib=max(r.peak_rss_mib for r in runs),
+        cpu=statistics.fmean(r.cpu for r in runs),
     )
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command to time, with where and how it runs."""
+
+    argv: Sequence[str]
+    cwd: Path | None = None
+    env: Mapping[str, str] | None = None
+    ok_codes: Sequence[int] = (0,)
+
+
+def time_pair(a: Command, b: Command, *, runs: int = 20, warmup: int = 3) -> tuple[Stats, Stats]:
+    """Time two commands side by side, alternating a, b, a, b...: on a shared machine a
+    burst of load then hits both sides alike, and the ratio stays honest."""
+    out: tuple[list[Run], list[Run]] = ([], [])
+    for i in range(warmup + runs):
+        for side, cmd in enumerate((a, b)):
+            run = run_once(cmd.argv, cwd=cmd.cwd, env=cmd.env, ok_codes=cmd.ok_codes)
+            if i >= warmup:
+                out[side].append(run)
+    return stats(out[0]), stats(out[1])
 
 
 def update_readme(section: str, markdown: str) -> None:
@@ -100,3 +139,13 @@ def machine() -> str:
     """One line describing where the figures were taken."""
     cores = os.cpu_count()
     return f"Python {sys.version.split()[0]}, {cores} cores, {sys.platform}"
+
+
+def install_kind() -> str:
+    """How the measured portalctl is installed: figures from an editable install include
+    recompiling the package on every run when PYTHONDONTWRITEBYTECODE is set."""
+    from importlib.metadata import distribution
+
+    direct = distribution("portal-reconciler").read_text("direct_url.json") or ""
+    editable = '"editable": true' in direct.replace("'", '"')
+    return "EDITABLE install: figures include recompiling" if editable else "non-editable install"

@@ -32,6 +32,8 @@ class ApiSession:
     One ``httpx.AsyncClient`` per base URL, shared by every portal on it. The embedded
     sandbox (``Target.url is None``) is reached through ``embedded``, one transport per
     SQLite file. ``transport`` replaces the network for every client (a test seam).
+    ``parallelism``: portals served at once, which sizes each network pool (two
+    connections per portal, all kept alive; see ``reconciler/api/pool.py``).
     """
 
     def __init__(
@@ -41,8 +43,11 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         embedded: EmbeddedPortal | None = None,
+        parallelism: int = 8,
     ) -> None:
         self.timeout = timeout
+        #: two connections per portal in flight (a plan's two GETs go out together)
+        self.max_connections = 2 * max(1, parallelism)
         self.retry = retry or RetryPolicy()
         self._transport = transport
         self._embedded = embedded
@@ -82,7 +87,12 @@ class ApiSession:
         else:
             pool_key = check_url(target.url, insecure=target.insecure)
             if pool_key not in self._clients:
-                self._clients[pool_key] = self._new_client(pool_key, self._transport)
+                from reconciler.api.pool import PooledTransport  # httpcore: network only
+
+                transport = self._transport or PooledTransport(
+                    pool_key, max_connections=self.max_connections
+                )
+                self._clients[pool_key] = self._new_client(pool_key, transport)
         return PortalClient(target, self._clients[pool_key], self.retry, self.timeout)
 
     def _new_client(

@@ -104,7 +104,7 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
     progress = Progress(len(sources.paths), label="planning")
 
     async def go() -> list[PortalRun]:
-        async with api_session() as api:
+        async with api_session(parallelism=parallelism) as api:
             return await plan_runs(sources, conn, api, parallelism=parallelism, on_done=progress)
 
     runs = run_sync(go())
@@ -248,7 +248,7 @@ def apply(sources: tuple[str, ...], auto_approve: bool, allow_disruptive: bool, 
                    f"{f' ({names})' if names else ''}")  # fmt: skip
 
     async def go() -> list[PortalRun]:
-        async with api_session() as api:
+        async with api_session(parallelism=parallelism) as api:
             progress = Progress(len(todo) if many else 0, label="applying")
             return await apply_runs(
                 runs, api, allow_disruptive=allow_disruptive, parallelism=parallelism,

@@ -1,0 +1,102 @@
+"""Start-up: a command imports only what it uses (checked on ``sys.modules``, never timed).
+
+Each case runs the CLI in a fresh interpreter and lists the modules it ended up with:
+``--help`` loads no command module; ``validate`` of a valid spec needs no event loop, no
+HTTP client, no jsonschema (the generated fast validator said valid) and no web framework;
+an invalid spec does bring jsonschema in, to explain the errors; ``plan`` on the embedded
+sandbox needs no network connection pool and no TLS certificates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROBE = """
+import json, sys
+from reconciler.cli import run
+code = run(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+#: Never needed to list commands or to validate a valid spec.
+HEAVY = {
+    "asyncio",
+    "httpx",
+    "httpcore",
+    "ssl",
+    "jsonschema",
+    "starlette",
+    "uvicorn",
+    "deepdiff",
+    "structlog",
+    "sqlite3",
+    "reconciler.api",
+    "reconciler.sandbox",
+}
+
+
+def imported(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"CI", "GITHUB_ACTIONS", "PORTAL_API_URL", "PORTAL_API_KEY"}
+    }
+    env["PORTAL_SANDBOX_DB"] = str(tmp_path / "sandbox.db")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    result = json.loads(last)
+    return result["code"], set(result["modules"])
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    return tmp_path / "examples" / "portal.yaml"
+
+
+def test_help_imports_no_command_module(tmp_path: Path) -> None:
+    code, modules = imported(tmp_path, "--help")
+    assert code == 0
+    assert sorted(m for m in modules if m.startswith("reconciler.cli.")) == []
+    assert sorted(HEAVY & modules) == []
+    assert "yaml" not in modules and "reconciler.model" not in modules
+
+
+def test_validate_of_a_valid_spec_imports_nothing_it_does_not_use(
+    tmp_path: Path, example: Path
+) -> None:
+    code, modules = imported(tmp_path, "validate", str(example))
+    assert code == 0
+    assert sorted(HEAVY & modules) == []
+
+
+def test_validate_of_an_invalid_spec_asks_jsonschema_to_explain(tmp_path: Path) -> None:
+    spec = tmp_path / "portal.yaml"
+    spec.write_text(
+        'version: 1\nportal:\n  branding:\n    primary_color: "#12345"\n', encoding="utf-8"
+    )
+    code, modules = imported(tmp_path, "validate", str(spec))
+    assert code == 3
+    assert "jsonschema" in modules
+    assert sorted({"asyncio", "httpx", "starlette"} & modules) == []
+
+
+def test_plan_on_the_embedded_sandbox_opens_no_network_pool(tmp_path: Path, example: Path) -> None:
+    code, modules = imported(tmp_path, "plan", str(example))
+    assert code == 0
+    assert "reconciler.sandbox" in modules  # it did plan, in-process
+    assert sorted({"httpcore", "h11", "certifi", "jsonschema"} & modules) == []
