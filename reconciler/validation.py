@@ -61,7 +61,7 @@ def expand(args: tuple[str, ...], shard: str | None = None) -> list[str]:
     import glob
     from pathlib import Path
 
-    from reconciler.reconcile import Shard, expand_sources
+    from reconciler.sources import Shard, expand_sources
 
     out: list[str] = []
     for arg in args:

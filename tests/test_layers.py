@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reconciler.sandbox",),
     ("reconciler.preview",),
     ("reconciler.render",),
-    ("reconciler.reconcile", "reconciler.validation"),
+    ("reconciler.reconcile", "reconciler.validation", "reconciler.sources"),
     ("reconciler.apply", "reconciler.export"),
     ("reconciler.planfile",),
     ("reconciler.plan",),

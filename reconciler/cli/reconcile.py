@@ -60,7 +60,7 @@ def _connection_of(api_url: str | None, insecure: bool, *, ci_sandbox: bool = Tr
 
 
 def _expand(args: Sequence[str], shard: str | None, *, plans: bool = False) -> Sources:
-    from reconciler.reconcile import Shard, expand_sources
+    from reconciler.sources import Shard, expand_sources
 
     return expand_sources(args, plans=plans, shard=Shard.parse(shard) if shard else None)
 
