@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -119,6 +118,12 @@ def report(err: ReconcilerError | InternalError) -> None:
     click.echo(redact_text(safe_line(f"portalctl: error: {err}")), err=True)
 
 
+def _traceback() -> str:
+    import traceback  # ~7 ms (linecache, tokenize, inspect): only for --debug
+
+    return traceback.format_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script. Returns (and exits with) the exit code."""
     code = run(argv)
@@ -148,7 +153,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INVALID
     except (ReconcilerError, InternalError) as err:
         if _state["debug"]:
-            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+            click.echo(redact_text(_traceback()), err=True, nl=False)
         report(err)
         return err.exit_code
     except KeyboardInterrupt:
@@ -156,7 +161,7 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _state["debug"]:
-            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+            click.echo(redact_text(_traceback()), err=True, nl=False)
         else:
             click.echo(
                 redact_text(
