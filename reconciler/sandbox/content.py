@@ -14,6 +14,7 @@ from reconciler.model import (
     BODY_MAX_BYTES,
     COMPANY_NAME_MAX_CHARS,
     EVENTS,
+    HEX_COLOUR,
     LOGO_MAX_BYTES,
     PERMISSIONS,
     SUBJECT_MAX_CHARS,
@@ -29,7 +30,7 @@ DEFAULT_PERMISSIONS: dict[str, bool] = {
 }
 #: A bound on translations per event (each is a row and part of every template list).
 MAX_LOCALES_PER_EVENT = 50
-COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOR_RE = HEX_COLOUR  # the one hex-colour pattern (model.py)
 VARIABLE_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {

@@ -29,6 +29,7 @@ from reconciler.model import (
     Origin,
     ResetToDefault,
     TargetSpec,
+    normalise_newlines,
 )
 from reconciler.spec import files, textcheck
 from reconciler.spec.extends import SpecFile
@@ -351,7 +352,7 @@ class _Builder:
         file_node = node.entries.get("body_file")
         body_file: LocalFile | None = None
         if isinstance(body_node, YScalar) and isinstance(body_node.value, str):
-            body_text = _lf(body_node.value)
+            body_text = normalise_newlines(body_node.value)
             if len(body_text.encode("utf-8")) > BODY_MAX_BYTES:
                 self.report(
                     "body-too-large",
@@ -427,7 +428,7 @@ class _Builder:
                 textcheck.hint_for(char, multiline=True),
             )
             return None
-        text = _lf(text)
+        text = normalise_newlines(text)
         match = SECRET_PATTERN.search(text)
         if match:
             line, col = line_col(text, match.start())
@@ -441,10 +442,6 @@ class _Builder:
             return None
         source = TextSource(text, where, path, file=shown)
         return source, files.local_file(self.spec_relative(node, rel), real, data)
-
-
-def _lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _nth_index(text: str, token: str, nth: int) -> int:
