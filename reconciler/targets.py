@@ -13,7 +13,6 @@ with ``PORTAL_API_URL=sandbox`` (or ``--api-url sandbox``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -40,6 +39,8 @@ def is_loopback(host: str) -> bool:
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
     try:
+        import ipaddress  # only when a host is not spelt as a loopback name
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

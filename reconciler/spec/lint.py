@@ -9,9 +9,8 @@ descriptions live in ``rules.py``.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from reconciler.model import (
     LINKED_EVENTS,
@@ -114,7 +113,7 @@ def _unknown_in(source: TextSource, known: list[str]) -> Iterator[Diagnostic]:
         seen[token] = nth + 1
         if name in TEMPLATE_VARIABLES:
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        close = _close_matches(name, known, n=1, cutoff=0.6)
         hint = (
             f"did you mean {{{{{close[0]}}}}}?" if close else "known variables: " + ", ".join(known)
         )
@@ -305,3 +304,10 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     cancel_subscription,
     color_contrast,
 )
+
+
+def _close_matches(word: str, choices: Iterable[str], *, n: int, cutoff: float) -> list[str]:
+    """difflib's did-you-mean, imported only when a spec has a mistake to explain."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import difflib
 import functools
 import json
 from collections.abc import Iterable
@@ -372,7 +371,7 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic | None,
 
 def _close_match(key: str, allowed: list[str]) -> str | None:
     """The allowed key ``key`` is probably a misspelling of (the "did you mean")."""
-    match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    match = _close_matches(key, allowed, n=1, cutoff=0.6)
     return match[0] if match else None
 
 
@@ -442,7 +441,7 @@ def _const_error(error: Any, path: Path_, diag: Any) -> tuple[Diagnostic, Path_]
             else "this portalctl reads version: 1",
         )
     if const == "default" and isinstance(value, str):
-        close = difflib.get_close_matches(value, ["default"], n=1, cutoff=0.6)
+        close = _close_matches(value, ["default"], n=1, cutoff=0.6)
         prefix = 'did you mean "default"? ' if close else ""
         return diag(  # type: ignore[no-any-return]
             f"{json.dumps(value)} is not a template",
@@ -472,3 +471,10 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+def _close_matches(word: str, choices: Iterable[str], *, n: int, cutoff: float) -> list[str]:
+    """difflib's did-you-mean, imported only when a spec has a mistake to explain."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)
