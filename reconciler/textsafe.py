@@ -56,6 +56,13 @@ def safe_line(text: str) -> str:
     return _UNSAFE_LINE.sub(_visible, text)
 
 
+def json_text(text: str) -> str:
+    """A JSON document with every unsafe character inside its strings written as a ``\\uXXXX``
+    escape: still the same JSON, but inert on a terminal (``json.dumps`` escapes C0 controls
+    itself, not C1 controls or bidi overrides when ``ensure_ascii`` is off)."""
+    return _UNSAFE_MULTILINE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_|<>\[\]~#!&])")
 
 

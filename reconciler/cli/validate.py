@@ -38,6 +38,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
     --strict), or a file that cannot be read.
     """
     from reconciler.cli import _state
+    from reconciler.textsafe import json_text
     from reconciler.validation import check_file, expand
 
     debug = bool(_state["debug"])
@@ -47,7 +48,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], strict: bool, output_fo
             if result.error is not None:
                 click.echo(f"portalctl: error: {result.error}", err=True)
         document = {"version": 1, "files": [r.to_dict() for r in results]}
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(json.dumps(document, indent=2, ensure_ascii=False)))
     else:
         for result in results:
             if result.error is not None:

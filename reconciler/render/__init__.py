@@ -55,7 +55,9 @@ def render_runs(
     if fmt == "json":
         import json
 
-        return json.dumps(fleet.to_dict(runs), indent=2, ensure_ascii=False) + "\n"
+        from reconciler.textsafe import json_text
+
+        return json_text(json.dumps(fleet.to_dict(runs), indent=2, ensure_ascii=False)) + "\n"
     if len(runs) == 1 and runs[0].plan is not None:
         if fmt == "markdown":
             from reconciler.render import markdown

@@ -11,5 +11,6 @@ if TYPE_CHECKING:
 
 def render(plan: Plan) -> str:
     from reconciler.planfile import plan_to_dict
+    from reconciler.textsafe import json_text
 
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)) + "\n"

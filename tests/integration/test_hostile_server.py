@@ -353,3 +353,34 @@ def test_a_malformed_answer_to_an_accepted_write_is_not_nothing_written(
         "applied; no other change was written; run `portalctl plan` to see the portal's "
         f"current state; {CONTRACT_HINT}"
     )
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_values_of_the_contracts_shape_reach_every_output_escaped(
+    server: HostileServer, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """A company name and a subject that fit the contract's types but carry an OSC title
+    sequence, a bidi override and a lone CR: the plan shows them escaped, never raw, in the
+    terminal text and in the Markdown comment (where a CR must not break the table)."""
+    hostile_name = "Evil\x1b]0;pwned\x07 Corp\u202e"
+    body = templates()
+    body["data"][0]["subject"] = "Invoice\r| x | y |"
+    server.script("GET", SETTINGS, Answer(settings(branding={
+        "company_name": hostile_name, "primary_color": "#1662dd", "logo": None})))  # fmt: skip
+    server.script("GET", TEMPLATES, Answer(body))
+    code = run(["plan", "examples/portal.yaml", "--format", fmt])
+    out, err = capsys.readouterr()
+    for raw in ("\x1b", "\x07", "\u202e", "\r"):
+        assert raw not in out + err
+    if code != 0:  # the answer may also be refused as off the contract: then one line, exit 6
+        assert code == 6 and len(err.strip().splitlines()) == 1
+        return
+    assert "Evil\\u001b]0;pwned\\u0007 Corp\\u202e" in out
+    if fmt == "json":  # still the same JSON: the escapes decode to the server's value
+        import json
+
+        live = json.loads(out)["portals"][0]["plan"]["changes"]
+        assert hostile_name in [c["before"] for c in live]
+    if fmt == "markdown":
+        rows = [line for line in out.splitlines() if line.startswith("| ")]
+        assert all(line.count(" | ") == rows[0].count(" | ") for line in rows[2:])
