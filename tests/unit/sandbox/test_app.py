@@ -10,8 +10,8 @@ import pytest
 
 from reconciler.model import EVENTS
 from reconciler.sandbox.content import DEFAULT_TEMPLATES
+from tests.helpers.sandbox_api import Api
 from tests.imagedata import png
-from tests.unit.sandbox.conftest import Api
 
 SETTINGS = "/v1/portal/settings"
 LOGO = "/v1/portal/settings/branding/logo"

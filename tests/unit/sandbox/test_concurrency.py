@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers.sandbox_api import Api
 from tests.imagedata import png
-from tests.unit.sandbox.conftest import Api
 
 ROUNDS = 10
 HOLD_SECONDS = 0.02

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.sandbox import Faults
 from reconciler.sandbox.faults import FaultState
-from tests.unit.sandbox.conftest import Api
+from tests.helpers.sandbox_api import Api
 
 SETTINGS = "/v1/portal/settings"
 

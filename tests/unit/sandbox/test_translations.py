@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.model import EVENTS
 from reconciler.sandbox.content import MAX_LOCALES_PER_EVENT
-from tests.unit.sandbox.conftest import Api
+from tests.helpers.sandbox_api import Api
 
 TEMPLATES = "/v1/notifications/templates"
 ES = f"{TEMPLATES}/invoice_created/locales/es"
