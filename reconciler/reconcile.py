@@ -9,7 +9,9 @@ how the whole run ended. Every refusal is decided here, once:
   re-checked by ``apply_plan`` itself);
 - two runs writing one portal: ``check_distinct_portals``;
 - a saved plan for another target: ``check_plan_target``;
-- a stale plan (an ETag or a file hash moved): ``apply.check_etags`` / ``apply.check_files``.
+- a stale plan (an ETag or a file hash moved): ``apply.check_etags`` / ``apply.check_files``;
+- a saved plan whose desired state or files would not pass ``validate``: ``load_saved_plan``;
+- a base found in a fleet folder, planned as if it were a portal: ``refuse_bases``.
 
 The CLI hands in the ``ApiSession`` (it alone knows how to reach the embedded sandbox) and a
 ``on_done`` callback for progress; nothing here prints.
