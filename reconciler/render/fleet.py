@@ -9,7 +9,6 @@ one-portal renderers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -111,10 +110,6 @@ def to_dict(entries: Sequence[PortalRun]) -> dict[str, Any]:
             }
         )
     return {"format_version": OUTPUT_FORMAT_VERSION, "summary": counts, "portals": portals}
-
-
-def render_json(entries: Sequence[PortalRun]) -> str:
-    return json.dumps(to_dict(entries), indent=2, ensure_ascii=False) + "\n"
 
 
 # --- markdown --------------------------------------------------------------------------------
