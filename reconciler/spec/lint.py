@@ -10,7 +10,7 @@ descriptions live in ``rules.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 from reconciler.model import (
     LINKED_EVENTS,
@@ -25,6 +25,7 @@ from reconciler.model import (
 from reconciler.spec.build import Built, TextSource
 from reconciler.spec.rules import severity
 from reconciler.spec.templates import syntax_problems
+from reconciler.spec.textcheck import close_matches
 from reconciler.spec.yamlload import YMap, YScalar, lookup
 
 #: ``{{ name }}`` placeholders (whitespace inside the braces allowed).
@@ -113,7 +114,7 @@ def _unknown_in(source: TextSource, known: list[str]) -> Iterator[Diagnostic]:
         seen[token] = nth + 1
         if name in TEMPLATE_VARIABLES:
             continue
-        close = _close_matches(name, known, n=1, cutoff=0.6)
+        close = close_matches(name, known, n=1, cutoff=0.6)
         hint = (
             f"did you mean {{{{{close[0]}}}}}?" if close else "known variables: " + ", ".join(known)
         )
@@ -304,10 +305,3 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     cancel_subscription,
     color_contrast,
 )
-
-
-def _close_matches(word: str, choices: Iterable[str], *, n: int, cutoff: float) -> list[str]:
-    """difflib's did-you-mean, imported only when a spec has a mistake to explain."""
-    import difflib
-
-    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)

@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.logs import API_KEY_PATTERN
 from reconciler.model import Diagnostic, Origin, Severity
-from reconciler.spec.textcheck import quoted
+from reconciler.spec.textcheck import close_matches, quoted
 from reconciler.spec.yamlload import (
     YAML12_BOOLEANS,
     YMap,
@@ -371,7 +371,7 @@ def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic | None,
 
 def _close_match(key: str, allowed: list[str]) -> str | None:
     """The allowed key ``key`` is probably a misspelling of (the "did you mean")."""
-    match = _close_matches(key, allowed, n=1, cutoff=0.6)
+    match = close_matches(key, allowed, n=1, cutoff=0.6)
     return match[0] if match else None
 
 
@@ -441,7 +441,7 @@ def _const_error(error: Any, path: Path_, diag: Any) -> tuple[Diagnostic, Path_]
             else "this portalctl reads version: 1",
         )
     if const == "default" and isinstance(value, str):
-        close = _close_matches(value, ["default"], n=1, cutoff=0.6)
+        close = close_matches(value, ["default"], n=1, cutoff=0.6)
         prefix = 'did you mean "default"? ' if close else ""
         return diag(  # type: ignore[no-any-return]
             f"{json.dumps(value)} is not a template",
@@ -471,10 +471,3 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
-
-
-def _close_matches(word: str, choices: Iterable[str], *, n: int, cutoff: float) -> list[str]:
-    """difflib's did-you-mean, imported only when a spec has a mistake to explain."""
-    import difflib
-
-    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 #: Short names of the C0 and C1 control characters (Unicode gives them no ``name``).
 _C0 = [
@@ -206,3 +206,10 @@ def _decode(escape: str) -> str:
         except (ValueError, OverflowError):
             return ""
     return _SIMPLE_ESCAPES.get(escape, "")
+
+
+def close_matches(word: str, choices: Iterable[str], *, n: int, cutoff: float) -> list[str]:
+    """difflib's did-you-mean, imported only when a spec has a mistake to explain."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)
