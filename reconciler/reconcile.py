@@ -1,9 +1,12 @@
 """The one orchestrator: sources -> plan -> refuse -> apply -> exit code, over N >= 1 portals.
 
 One portal is a fleet of one. Whatever the user typed (a file, several, a folder, a glob,
-saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` turns those into
-one ``PortalRun`` each, ``apply_runs`` applies the ones with changes, and ``exit_code`` says
-how the whole run ended. Every refusal is decided here, once:
+saved plans), ``expand_sources`` turns it into a list of paths, ``prepare_runs`` into one
+``PortalRun`` each (spec loaded, target resolved: no network yet), ``read_runs`` reads each
+portal and plans it (``plan_runs`` is the two), ``apply_runs`` applies the ones with changes,
+and ``exit_code`` says how the whole run ended. Knowing every target before the first read
+picks the runtime: inline when all are the embedded sandbox, else asyncio
+(``reconciler.api.runtime``). Every refusal is decided here, once:
 
 - a disruptive change without ``allow_disruptive``: ``refuse_disruptive`` (apply.py, also
   re-checked by ``apply_plan`` itself);
@@ -39,12 +42,16 @@ __all__ = [
     "exit_code",
     "expand_sources",
     "plan_runs",
+    "prepare_runs",
+    "read_runs",
     "refuse",
+    "runtime_of",
     "shard_of",
 ]
 
 if TYPE_CHECKING:
     from reconciler.api import ApiSession
+    from reconciler.api.runtime import Runtime
     from reconciler.apply import ApplyResult, WriteStep
     from reconciler.model import DesiredState, LiveState
     from reconciler.plan import Plan
@@ -131,42 +138,48 @@ async def for_each(
     *,
     parallelism: int,
     on_done: Callable[[PortalRun], None] | None,
+    runtime: Runtime | None = None,
 ) -> list[PortalRun]:
     """``job(run)`` for every run, at most ``parallelism`` at once, results in input order.
 
     ``job`` raises ReconcilerError for expected failures; anything else is a bug met on that
     portal only: it becomes the run's ``InternalError`` (traceback in the debug log), so one
-    bad spec or one unexpected answer never stops the other portals.
+    bad spec or one unexpected answer never stops the other portals. ``runtime``: asyncio
+    (default) or inline (one portal after the other; ``reconciler.api.runtime``).
     """
-    import asyncio
-    import traceback
-
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
-    gate = asyncio.Semaphore(parallelism)
+    if runtime is None:
+        from reconciler.api.runtime import ASYNCIO
+
+        runtime = ASYNCIO
     results: list[PortalRun] = list(runs)
 
     async def one(index: int) -> None:
         run = results[index]
-        async with gate:
-            try:
-                results[index] = await job(run)
-            except ReconcilerError as err:
-                results[index] = run.failed(err)
-            except Exception as exc:
-                results[index] = run.failed(InternalError(exc))
-                log.debug(
-                    "fleet.internal_error",
-                    spec=str(run.source),
-                    traceback="".join(traceback.format_exception(exc)),
-                )
+        try:
+            results[index] = await job(run)
+        except ReconcilerError as err:
+            results[index] = run.failed(err)
+        except Exception as exc:
+            results[index] = _bug(run, exc)
         if on_done is not None:
             on_done(results[index])
 
-    async with asyncio.TaskGroup() as group:
-        for index in range(len(results)):
-            group.create_task(one(index))
+    await runtime.each(len(results), one, parallelism=parallelism)
     return results
+
+
+def _bug(run: PortalRun, exc: Exception) -> PortalRun:
+    """``run`` failed by a bug met on this portal only (traceback in the debug log)."""
+    import traceback
+
+    log.debug(
+        "fleet.internal_error",
+        spec=str(run.source),
+        traceback="".join(traceback.format_exception(exc)),
+    )
+    return run.failed(InternalError(exc))
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -179,6 +192,59 @@ def load(spec: Path) -> tuple[DesiredState, list[Diagnostic]]:
     return load_spec(spec)
 
 
+def prepare_runs(sources: Sources, conn: Connection) -> list[PortalRun]:
+    """One run per source, before any portal is read: the spec loaded, validated and linted
+    and its target resolved, or the saved plan loaded and checked against the current
+    target. A failure is that run's ``error``. Knowing every target first lets the caller
+    pick the runtime (``runtime_of``)."""
+    runs = []
+    for path in sources.paths:
+        run = PortalRun(source=path)
+        try:
+            if sources.saved_plans:
+                runs.append(load_saved_plan(path, conn))
+                continue
+            desired, diagnostics = load(path)
+            run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
+            run = replace(run, target=conn.resolve(desired.target))
+        except ReconcilerError as err:
+            run = run.failed(err)
+        except Exception as exc:
+            run = _bug(run, exc)
+        runs.append(run)
+    return runs
+
+
+def runtime_of(runs: Sequence[PortalRun]) -> Runtime:
+    """Inline when every portal to be read is the embedded sandbox, else asyncio."""
+    from reconciler.api.runtime import runtime_for
+
+    return runtime_for([run.target.url for run in runs if run.target is not None])
+
+
+async def read_runs(
+    runs: Sequence[PortalRun],
+    sources: Sources,
+    api: ApiSession,
+    *,
+    parallelism: int = 8,
+    on_done: Callable[[PortalRun], None] | None = None,
+) -> list[PortalRun]:
+    """Read every prepared run's portal (GETs only) and plan it. Runs that failed to
+    prepare, and saved plans (apply re-reads the portal), come back as they are."""
+
+    async def job(run: PortalRun) -> PortalRun:
+        if run.error is not None or sources.saved_plans:
+            return run
+        assert run.target is not None and run.desired is not None
+        return await plan_one(run, run.target, run.desired, api)
+
+    planned = await for_each(
+        runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime
+    )
+    return refuse_bases(planned, sources)
+
+
 async def plan_runs(
     sources: Sources,
     conn: Connection,
@@ -187,31 +253,9 @@ async def plan_runs(
     parallelism: int = 8,
     on_done: Callable[[PortalRun], None] | None = None,
 ) -> list[PortalRun]:
-    """One run per source: load the spec, resolve its target, read the portal (GETs only)
-    and plan. A saved plan is loaded and checked against the current target instead (apply
-    re-reads the portal). A failure is that run's ``error``; the others go on."""
-
-    async def job(run: PortalRun) -> PortalRun:
-        if sources.saved_plans:
-            return load_saved_plan(run.source, conn)
-        try:
-            desired, diagnostics = load(run.source)
-        except ReconcilerError as err:
-            return run.failed(err)
-        run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
-        try:
-            target = conn.resolve(desired.target)
-        except ReconcilerError as err:
-            return run.failed(err)
-        run = replace(run, target=target)
-        try:
-            return await plan_one(run, target, desired, api)
-        except ReconcilerError as err:
-            return run.failed(err)
-
-    runs = [PortalRun(source=path) for path in sources.paths]
-    return refuse_bases(
-        await for_each(runs, job, parallelism=parallelism, on_done=on_done), sources
+    """``prepare_runs`` then ``read_runs``: every source loaded, its portal read, planned."""
+    return await read_runs(
+        prepare_runs(sources, conn), sources, api, parallelism=parallelism, on_done=on_done
     )
 
 
@@ -402,7 +446,7 @@ async def apply_runs(
         )
         return replace(run, applied=result)
 
-    return await for_each(runs, job, parallelism=parallelism, on_done=on_done)
+    return await for_each(runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime)
 
 
 # --- the outcome ---------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 #: third-party package -> the only modules (prefixes) that may import it.
 GATES: dict[str, tuple[str, ...]] = {
-    "httpx": ("reconciler.api",),
-    "httpcore": ("reconciler.api",),
+    "httpx": ("reconciler.api.httpwire", "reconciler.api.pool"),
+    "httpcore": ("reconciler.api.pool",),
     "deepdiff": ("reconciler.diff",),
     "jsonschema": ("reconciler.spec.schema",),
     "starlette": ("reconciler.sandbox",),

@@ -1,37 +1,41 @@
-"""The composition root's parts: the API session (with the embedded sandbox wired in as a
-transport) and the progress bar. Only the CLI imports the sandbox, and only here."""
+"""The composition root's parts: the API session (with the embedded sandbox wired in as an
+in-process wire) and the progress bar. Only the CLI imports the sandbox, and only here."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from reconciler.api import ApiSession
-    from reconciler.api.transports import SandboxTransport
+    from reconciler.api.runtime import Runtime
     from reconciler.reconcile import PortalRun
+    from reconciler.sandbox.wire import InProcessWire
+
+T = TypeVar("T")
 
 
-def embedded_portal(db: Path) -> tuple[SandboxTransport, Callable[[], None]]:
-    """The sandbox app on ``db``, served in-process: (transport, close)."""
+def embedded_portal(db: Path, runtime: Runtime) -> tuple[InProcessWire, Callable[[], None]]:
+    """The sandbox portal on ``db``, called in-process: (its wire, close)."""
     import sqlite3
 
-    from reconciler.api.transports import SandboxTransport
+    from reconciler.api.session import SANDBOX_BASE_URL
     from reconciler.errors import UsageError
-    from reconciler.sandbox import create_app
+    from reconciler.sandbox.portal import open_portal
+    from reconciler.sandbox.wire import InProcessWire
 
     try:
-        app = create_app(db, any_key=True)
+        portal = open_portal(db, any_key=True, sleep=runtime.sleep)
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(
             f"cannot open the embedded sandbox database {db}: {exc}",
             hint="run from a writable folder or set PORTAL_SANDBOX_DB; set PORTAL_API_URL to "
             "use a real portal",
         ) from exc
-    return SandboxTransport(app=app), app.state.sandbox.store.close
+    return InProcessWire(portal, SANDBOX_BASE_URL), portal.close
 
 
 def api_session(**options: Any) -> ApiSession:
@@ -39,6 +43,19 @@ def api_session(**options: Any) -> ApiSession:
     from reconciler.api import ApiSession
 
     return ApiSession(embedded=embedded_portal, **options)
+
+
+def with_session(
+    runtime: Runtime, body: Callable[[ApiSession], Awaitable[T]], *, parallelism: int = 8
+) -> T:
+    """``body(api)`` run to the end on ``runtime`` with a session that is closed after."""
+    from reconciler.api import run_sync
+
+    async def go() -> T:
+        async with api_session(parallelism=parallelism, runtime=runtime) as api:
+            return await body(api)
+
+    return run_sync(go(), runtime)
 
 
 class Progress:

@@ -100,3 +100,35 @@ def test_plan_on_the_embedded_sandbox_opens_no_network_pool(tmp_path: Path, exam
     assert code == 0
     assert "reconciler.sandbox" in modules  # it did plan, in-process
     assert sorted({"httpcore", "h11", "certifi", "jsonschema"} & modules) == []
+
+
+#: Not needed by a run whose every portal is the embedded sandbox: it is called in-process
+#: (``reconciler.sandbox.wire``) on the inline runtime, with no HTTP and no event loop.
+EVENT_LOOP_AND_HTTP = {
+    "asyncio",
+    "anyio",
+    "cachebox",
+    "httpx",
+    "httpcore",
+    "h11",
+    "starlette",
+    "multipart",
+    "python_multipart",
+    "reconciler.api.httpwire",
+    "reconciler.api.pool",
+    "reconciler.sandbox.app",
+}
+
+
+def test_plan_and_apply_on_the_embedded_sandbox_need_no_event_loop_and_no_http(
+    tmp_path: Path, example: Path
+) -> None:
+    code, modules = imported(tmp_path, "plan", str(example), "--detailed-exitcode")
+    assert code == 2  # it read the portal and found changes: deepdiff did run
+    assert {"deepdiff", "reconciler.sandbox.wire", "sqlite3"} <= modules
+    assert sorted(EVENT_LOOP_AND_HTTP & modules) == []
+    code, modules = imported(tmp_path, "apply", str(example), "--auto-approve")
+    assert code == 0
+    assert sorted(EVENT_LOOP_AND_HTTP & modules) == []
+    code, _ = imported(tmp_path, "plan", str(example), "--detailed-exitcode")
+    assert code == 0  # the apply was real: nothing left to change
