@@ -125,7 +125,7 @@ def _check_precondition(if_match: str, current: str, resource: str) -> None:
 def _json(call: Call) -> Any:
     try:
         return json.loads(call.request.body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise Problem(
             400, "invalid_json", "Bad Request", f"the body is not valid JSON: {exc}"
         ) from exc
@@ -416,7 +416,7 @@ async def admin_faults(call: Call) -> PortalResponse:
     if call.request.method == "PUT":
         try:
             state.faults.replace(Faults.from_json(json.loads(call.request.body or b"{}")))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return json_response({"error": str(exc)}, 400)
     return json_response(state.faults.faults.to_json())
 

@@ -24,7 +24,6 @@ method and path.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 import time
@@ -134,7 +133,7 @@ def api_key(headers: Mapping[str, str]) -> str | None:
         return None
     try:
         decoded = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         return ""
     return decoded.split(":", 1)[0]
 

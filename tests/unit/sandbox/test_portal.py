@@ -92,6 +92,31 @@ def test_the_drop_fault_raises_dropped_and_logs_no_status(
     )
 
 
+def test_a_basic_auth_header_that_is_not_ascii_is_a_401_not_a_crash(
+    make_portal: Callable[..., SandboxPortal],
+) -> None:
+    request = portal_request(
+        "GET", SETTINGS, key=None, headers={"Authorization": "Basic \xe9t\xe9"}
+    )
+    answer = drive(make_portal().handle(request))
+    assert answer.status == 401
+    assert problem(answer)["code"] == "unauthenticated"
+
+
+def test_json_nested_too_deep_is_a_400_not_a_crash(
+    make_portal: Callable[..., SandboxPortal],
+) -> None:
+    portal = make_portal()
+    answer = drive(
+        portal.handle(portal_request("PATCH", SETTINGS, headers=MERGE, body=b"[" * 10**5))
+    )
+    assert answer.status == 400
+    assert problem(answer)["code"] == "invalid_json"
+    faults = drive(portal.handle(portal_request("PUT", "/_sandbox/faults", body=b"[" * 10**5)))
+    assert faults.status == 400
+    assert "recursion" in json.loads(faults.body)["error"]
+
+
 def test_404_and_405_name_method_and_path(make_portal: Callable[..., SandboxPortal]) -> None:
     portal = make_portal()
     missing = drive(portal.handle(portal_request("GET", "/v1/nothing")))
