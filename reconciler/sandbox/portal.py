@@ -28,7 +28,6 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -76,12 +75,19 @@ class Dropped(Exception):
     """
 
 
-@dataclass(frozen=True)
 class _Route:
-    pattern: re.Pattern[str]
-    handler: Handler
-    methods: frozenset[str]
-    allow: str  # the Allow header of a 405 on this route
+    """One of ``handlers.ROUTES``, compiled (a plain class: cheap to define at import)."""
+
+    __slots__ = ("allow", "handler", "methods", "pattern")
+
+    def __init__(self, path: str, handler: Handler, declared: list[str]) -> None:
+        methods = [m.upper() for m in declared]
+        if "GET" in methods:
+            methods.append("HEAD")
+        self.pattern = _compile(path)
+        self.handler = handler
+        self.methods = frozenset(methods)
+        self.allow = ", ".join(methods)  # the Allow header of a 405 on this route
 
 
 _PARAM_RE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -96,14 +102,7 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile(regex + re.escape(path[last:]) + "$")
 
 
-def _route(path: str, handler: Handler, declared: list[str]) -> _Route:
-    methods = [m.upper() for m in declared]
-    if "GET" in methods:
-        methods.append("HEAD")
-    return _Route(_compile(path), handler, frozenset(methods), ", ".join(methods))
-
-
-_ROUTES = tuple(_route(path, handler, methods) for path, handler, methods in ROUTES)
+_ROUTES = tuple(_Route(path, handler, methods) for path, handler, methods in ROUTES)
 
 
 def problem_response(problem: Problem, request_id: str | None) -> PortalResponse:
