@@ -22,6 +22,9 @@ from reconciler.api.wire import (
     UndecodableAnswer,
 )
 
+#: What an ``HttpxWire`` sends through: the network (``pool.PooledTransport``) or a test's.
+Transport = httpx.AsyncBaseTransport
+
 #: Failures that happen before any byte of the request left: always safe to retry.
 NOT_SENT: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError,
@@ -47,9 +50,7 @@ def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
 class HttpxWire:
     """One ``httpx.AsyncClient`` (one connection pool) for one base URL."""
 
-    def __init__(
-        self, base_url: str, transport: httpx.AsyncBaseTransport | None, *, timeout: float
-    ) -> None:
+    def __init__(self, base_url: str, transport: Transport | None, *, timeout: float) -> None:
         self.base_url = base_url
         self._timeout = timeout
         self._http = httpx.AsyncClient(

@@ -14,8 +14,7 @@ from reconciler.model import Target
 from reconciler.targets import DEFAULT_SANDBOX_DB, check_url
 
 if TYPE_CHECKING:
-    import httpx  # noqa: TID251 - a type only: the tests' transport seam
-
+    from reconciler.api.httpwire import Transport
     from reconciler.api.wire import Wire
 
 T = TypeVar("T")
@@ -45,7 +44,7 @@ class ApiSession:
         *,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         embedded: EmbeddedPortal | None = None,
         parallelism: int = 8,
         runtime: Runtime = ASYNCIO,
@@ -104,7 +103,7 @@ class ApiSession:
                 self._wires[pool_key] = self._http_wire(pool_key, transport)
         return PortalClient(target, self._wires[pool_key], self.retry, self.runtime)
 
-    def _http_wire(self, base_url: str, transport: httpx.AsyncBaseTransport) -> Wire:
+    def _http_wire(self, base_url: str, transport: Transport) -> Wire:
         from reconciler.api.httpwire import HttpxWire
 
         return HttpxWire(base_url, transport, timeout=self.timeout)
