@@ -245,16 +245,10 @@ def apply(sources: tuple[str, ...], auto_approve: bool, allow_disruptive: bool, 
         click.echo(f"{where}{step.resource}: {step.action.value} done"
                    f"{f' ({names})' if names else ''}")  # fmt: skip
 
-    progress = Progress(len(todo) if many else 0, label="applying")
-    planned = runs
-    runs = with_session(
-        runtime_of(planned),
-        lambda api: apply_runs(
-            planned, api, allow_disruptive=allow_disruptive, parallelism=parallelism,
-            on_write=wrote, on_done=progress,
-        ),
-        parallelism=parallelism,
-    )  # fmt: skip
+    progress, planned = Progress(len(todo) if many else 0, label="applying"), runs
+    runs = with_session(runtime_of(planned), lambda api: apply_runs(
+        planned, api, allow_disruptive=allow_disruptive, parallelism=parallelism,
+        on_write=wrote, on_done=progress), parallelism=parallelism)  # fmt: skip
     stdout, stderr = applied_lines(runs)
     _echo(stdout, err=False)
     _echo(stderr)

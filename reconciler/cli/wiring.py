@@ -22,7 +22,6 @@ def embedded_portal(db: Path, runtime: Runtime) -> tuple[InProcessWire, Callable
     """The sandbox portal on ``db``, called in-process: (its wire, close)."""
     import sqlite3
 
-    from reconciler.api.session import SANDBOX_BASE_URL
     from reconciler.errors import UsageError
     from reconciler.sandbox.portal import open_portal
     from reconciler.sandbox.wire import InProcessWire
@@ -35,7 +34,7 @@ def embedded_portal(db: Path, runtime: Runtime) -> tuple[InProcessWire, Callable
             hint="run from a writable folder or set PORTAL_SANDBOX_DB; set PORTAL_API_URL to "
             "use a real portal",
         ) from exc
-    return InProcessWire(portal, SANDBOX_BASE_URL), portal.close
+    return InProcessWire(portal), portal.close
 
 
 def api_session(**options: Any) -> ApiSession:
@@ -49,13 +48,12 @@ def with_session(
     runtime: Runtime, body: Callable[[ApiSession], Awaitable[T]], *, parallelism: int = 8
 ) -> T:
     """``body(api)`` run to the end on ``runtime`` with a session that is closed after."""
-    from reconciler.api import run_sync
 
     async def go() -> T:
         async with api_session(parallelism=parallelism, runtime=runtime) as api:
             return await body(api)
 
-    return run_sync(go(), runtime)
+    return runtime.run(go())
 
 
 class Progress:

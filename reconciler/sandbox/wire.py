@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from reconciler.api.routes import same_origin
+from reconciler.api.session import SANDBOX_BASE_URL
 from reconciler.api.wire import DROPPED, AnswerTooLarge, Files, RawAnswer, TransportFailure
 from reconciler.sandbox.portal import Dropped, PortalRequest, SandboxPortal, Upload
 
@@ -22,7 +23,7 @@ from reconciler.sandbox.portal import Dropped, PortalRequest, SandboxPortal, Upl
 class InProcessWire:
     """Requests to one embedded portal, answered by calling it."""
 
-    def __init__(self, portal: SandboxPortal, base_url: str) -> None:
+    def __init__(self, portal: SandboxPortal, base_url: str = SANDBOX_BASE_URL) -> None:
         self.portal = portal
         self.base_url = base_url
 
