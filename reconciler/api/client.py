@@ -36,6 +36,7 @@ from reconciler.api.shapes import ShapeError, check_etag
 from reconciler.api.wire import (
     AnswerTooLarge,
     Files,
+    Outgoing,
     TransportFailure,
     UndecodableAnswer,
     Wire,
@@ -404,20 +405,21 @@ class PortalClient:
             sent_headers.update(routes.auth_headers(self.target.api_key))
         request = _request_name(method, path, self._wire.base_url)
         bounds = self._bounds
+        out = Outgoing(
+            method,
+            path,
+            sent_headers,
+            content=content,
+            files=files,
+            max_bytes=bounds.max_bytes,
+            deadline=bounds.deadline,
+        )
         started = policy.clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                raw = await self._wire.send(
-                    method,
-                    path,
-                    headers=sent_headers,
-                    content=content,
-                    files=files,
-                    max_bytes=bounds.max_bytes,
-                    deadline=bounds.deadline,
-                )
+                raw = await self._wire.send(out)
             except TransportFailure as failure:
                 log.debug(
                     "api.request",

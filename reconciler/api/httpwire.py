@@ -8,7 +8,6 @@ transport failure may have reached the server (``sent=True``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 import httpx
 
@@ -16,7 +15,7 @@ from reconciler.api.errors import quote_server
 from reconciler.api.wire import (
     DROPPED,
     AnswerTooLarge,
-    Files,
+    Outgoing,
     RawAnswer,
     TransportFailure,
     UndecodableAnswer,
@@ -63,23 +62,14 @@ class HttpxWire:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        files: Files | None,
-        max_bytes: int,
-        deadline: float,
-    ) -> RawAnswer:
-        """One request and its whole answer, within ``max_bytes`` and ``deadline``."""
+    async def send(self, out: Outgoing) -> RawAnswer:
+        """One request and its whole answer, within its size cap and deadline."""
         built = self._http.build_request(
-            method, path, headers=headers, content=content, files=files
+            out.method, out.path, headers=out.headers, content=out.content, files=out.files
         )
+        max_bytes = out.max_bytes
         try:
-            async with asyncio.timeout(deadline):
+            async with asyncio.timeout(out.deadline):
                 response = await self._http.send(built, stream=True)
                 try:
                     declared = response.headers.get("Content-Length", "").strip()

@@ -58,25 +58,41 @@ class RawAnswer:
         self.content = content
 
 
-class Wire(Protocol):
-    """Carries requests to one base URL. ``path`` is relative to ``base_url`` or absolute.
+class Outgoing:
+    """One request to send: ``path`` relative to the wire's base URL, or absolute; at most
+    ``max_bytes`` of answer, all of it within ``deadline`` seconds."""
 
-    ``send`` raises ``TransportFailure``, ``AnswerTooLarge``, ``UndecodableAnswer`` or
-    ``TimeoutError`` (no complete answer within ``deadline`` seconds), nothing else for a
-    failure of the exchange itself."""
+    __slots__ = ("content", "deadline", "files", "headers", "max_bytes", "method", "path")
 
-    base_url: str
-
-    async def send(
+    def __init__(
         self,
         method: str,
         path: str,
-        *,
         headers: Mapping[str, str],
-        content: bytes | None,
-        files: Files | None,
+        *,
+        content: bytes | None = None,
+        files: Files | None = None,
         max_bytes: int,
         deadline: float,
-    ) -> RawAnswer: ...
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.content = content
+        self.files = files
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+
+
+class Wire(Protocol):
+    """Carries requests to one base URL.
+
+    ``send`` raises ``TransportFailure``, ``AnswerTooLarge``, ``UndecodableAnswer`` or
+    ``TimeoutError`` (no complete answer within the deadline), nothing else for a failure
+    of the exchange itself."""
+
+    base_url: str
+
+    async def send(self, out: Outgoing) -> RawAnswer: ...
 
     async def aclose(self) -> None: ...

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from reconciler.api.routes import same_origin
 from reconciler.api.session import SANDBOX_BASE_URL
-from reconciler.api.wire import DROPPED, AnswerTooLarge, Files, RawAnswer, TransportFailure
+from reconciler.api.wire import DROPPED, AnswerTooLarge, Outgoing, RawAnswer, TransportFailure
 from reconciler.sandbox.portal import Dropped, PortalRequest, SandboxPortal, Upload
 
 
@@ -30,27 +30,17 @@ class InProcessWire:
     async def aclose(self) -> None:
         """Nothing to close: the portal's store is closed by its owner."""
 
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        files: Files | None,
-        max_bytes: int,
-        deadline: float,
-    ) -> RawAnswer:
-        parts = urlsplit(path)
-        if (parts.scheme or parts.netloc) and not same_origin(path, self.base_url):
+    async def send(self, out: Outgoing) -> RawAnswer:
+        parts = urlsplit(out.path)
+        if (parts.scheme or parts.netloc) and not same_origin(out.path, self.base_url):
             where = f"{parts.scheme}://{parts.netloc}"
             raise TransportFailure(f"{where} is not the embedded sandbox", sent=False)
-        sent = {name.lower(): value for name, value in headers.items()}
+        sent = {name.lower(): value for name, value in out.headers.items()}
         form = None
-        if files is not None:
+        if out.files is not None:
             uploads = {
                 field: Upload(filename=name, content_type=kind, data=data)
-                for field, (name, data, kind) in files.items()
+                for field, (name, data, kind) in out.files.items()
             }
             sent["content-type"] = "multipart/form-data"
 
@@ -58,10 +48,10 @@ class InProcessWire:
                 return uploads
 
         request = PortalRequest(
-            method=method,
+            method=out.method,
             path=parts.path or "/",
             headers=sent,
-            body=content or b"",
+            body=out.content or b"",
             form=form,
             base_url=self.base_url,
         )
@@ -70,7 +60,7 @@ class InProcessWire:
             response = await self.portal.handle(request)
         except Dropped:
             raise TransportFailure(DROPPED, sent=True) from None
-        if time.monotonic() - started > deadline:
+        if time.monotonic() - started > out.deadline:
             raise TimeoutError
         answer_headers: dict[str, str] = {}
         for name, value in response.headers:
@@ -78,8 +68,8 @@ class InProcessWire:
             seen = answer_headers.get(key)
             answer_headers[key] = value if seen is None else f"{seen}, {value}"
         declared = answer_headers.get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > max_bytes:
+        if declared.isdigit() and int(declared) > out.max_bytes:
             raise AnswerTooLarge(int(declared))
-        if len(response.body) > max_bytes:
+        if len(response.body) > out.max_bytes:
             raise AnswerTooLarge(None)
         return RawAnswer(response.status, response.reason, answer_headers, response.body)

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.api import ApiSession, RetryPolicy
 from reconciler.api.runtime import INLINE, Runtime
-from reconciler.api.wire import DROPPED, AnswerTooLarge, TransportFailure
+from reconciler.api.wire import DROPPED, AnswerTooLarge, Outgoing, TransportFailure
 from reconciler.errors import ApiUnreachable, ExitCode, PreconditionFailed
 from reconciler.model import SANDBOX_KEY, Secret, Target
 from reconciler.sandbox import Faults
@@ -97,13 +97,13 @@ def test_a_write_that_finds_its_resource_moved_is_a_412(portal: SandboxPortal) -
 def test_the_wire_refuses_an_answer_over_the_size_cap(portal: SandboxPortal) -> None:
     wire = InProcessWire(portal)
     send = wire.send(
-        "GET",
-        "/v1/notifications/templates",
-        headers={"X-Api-Key": SANDBOX_KEY},
-        content=None,
-        files=None,
-        max_bytes=64,
-        deadline=10.0,
+        Outgoing(
+            "GET",
+            "/v1/notifications/templates",
+            {"X-Api-Key": SANDBOX_KEY},
+            max_bytes=64,
+            deadline=10.0,
+        )
     )
     with pytest.raises(AnswerTooLarge) as info:
         INLINE.run(send)
@@ -114,17 +114,8 @@ def test_the_wire_reaches_only_its_own_origin(portal: SandboxPortal) -> None:
     wire = InProcessWire(portal)
 
     def get(url: str) -> Any:
-        return INLINE.run(
-            wire.send(
-                "GET",
-                url,
-                headers={"x-api-key": SANDBOX_KEY},
-                content=None,
-                files=None,
-                max_bytes=1 << 20,
-                deadline=10.0,
-            )
-        )
+        out = Outgoing("GET", url, {"x-api-key": SANDBOX_KEY}, max_bytes=1 << 20, deadline=10.0)
+        return INLINE.run(wire.send(out))
 
     assert get("http://sandbox.localhost/v1/portal/settings").status == 200
     with pytest.raises(TransportFailure) as info:
