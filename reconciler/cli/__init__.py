@@ -46,6 +46,11 @@ SHORT_HELP: dict[str, str] = {
     "sandbox": "The sandbox portal: the portal API served from a local SQLite file.",
 }
 
+#: Commands that load no library logging through the stdlib (httpx, uvicorn, asyncio): they
+#: leave stdlib logging unconfigured and unimported (~3 ms of start-up);
+#: tests/unit/test_cold_imports.py holds ``validate`` to it.
+WITHOUT_STDLIB_LOGGING = frozenset({"validate"})
+
 _state: dict[str, Any] = {"debug": bool(os.environ.get("PORTALCTL_DEBUG"))}
 
 
@@ -97,7 +102,10 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
     from reconciler import logs
 
     _state["debug"] = _state["debug"] or debug
-    logs.configure(level=log_level, log_format=log_format)
+    command = click.get_current_context().invoked_subcommand
+    logs.configure(
+        level=log_level, log_format=log_format, stdlib=command not in WITHOUT_STDLIB_LOGGING
+    )
 
 
 def report(err: ReconcilerError | InternalError) -> None:
