@@ -32,7 +32,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from reconciler.model import Diagnostic, Origin, Severity
-from reconciler.spec import textcheck, yamltraps
+from reconciler.spec import textcheck
 from reconciler.spec.ytree import (
     MAX_NUMBER_CHARS,
     YAML12_BOOLEANS,
@@ -159,6 +159,8 @@ def load_yaml(raw: bytes, file: str, *, size: int | None = None) -> LoadedYaml:
             "remove it (retype the text if it was pasted)",
         )
     except yaml.MarkedYAMLError as exc:
+        from reconciler.spec import yamltraps  # only a file YAML cannot parse needs it
+
         trap = yamltraps.explain(text, exc)
         if trap is not None:
             origin = Origin(file, trap.line, trap.col)
