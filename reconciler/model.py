@@ -276,12 +276,32 @@ class Target:
 # --- the desired side ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ResetToDefault:
-    """Managed, and must be the portal's default (``logo: null``, ``payment_failed: default``)."""
+    """Managed, and must be the portal's default (``logo: null``, ``payment_failed: default``).
+
+    A marker without fields (use ``RESET``), behaving as the ``@dataclass(frozen=True)`` it
+    was: every instance equal and hashed alike, no attribute settable. Written out because
+    the decorator compiled six methods at every start-up for a class that holds nothing.
+    """
+
+    __match_args__ = ()
 
     def __repr__(self) -> str:
         return "RESET"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 RESET = ResetToDefault()

@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 
-from reconciler.model import Origin
+from reconciler.model import RESET, Origin, ResetToDefault
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -62,3 +62,22 @@ def test_origin_is_immutable_and_reads_like_the_dataclass() -> None:
     match origin:
         case Origin(file, line, col):
             assert (file, line, col) == ("a.yaml", 3, 7)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataclassReset:
+    """What ``ResetToDefault`` was."""
+
+
+def test_reset_marker_behaves_as_the_frozen_dataclass() -> None:
+    assert RESET == ResetToDefault() == RESET
+    assert hash(RESET) == hash(ResetToDefault()) == hash(DataclassReset())
+    assert DataclassReset() != RESET  # a reset equals only a reset
+    assert RESET != "RESET"
+    assert repr(RESET) == "RESET"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RESET.anything = 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del RESET.anything  # type: ignore[attr-defined]
+    assert copy.deepcopy(RESET) == RESET
+    assert pickle.loads(pickle.dumps(RESET)) == RESET
