@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.images import RECOMMENDED_LOGO, NotAnImage, dimension_problem, sniff_image
 from reconciler.model import (
     BODY_MAX_BYTES,
     LOGO_MAX_BYTES,
@@ -197,6 +196,9 @@ class _Builder:
                 "compress it or reduce its size; 200x50 px is recommended",
             )
             return None
+        # Imported here: only a spec naming a logo file needs images (and its dataclass).
+        from reconciler.images import RECOMMENDED_LOGO, NotAnImage, dimension_problem, sniff_image
+
         try:
             info = sniff_image(data)
         except NotAnImage as exc:
