@@ -14,9 +14,8 @@ from typing import Any
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, logs
 from reconciler.errors import ExitCode, InternalError, ReconcilerError, SpecError
-from reconciler.logs import LEVELS, redact_text
 from reconciler.textsafe import plural, safe_line
 
 #: command name -> "module:attribute", imported on first use.
@@ -79,7 +78,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="portalctl")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-@click.option("--log-level", type=click.Choice(LEVELS),
+@click.option("--log-level", type=click.Choice(logs.LEVELS),
               default=lambda: os.environ.get("PORTALCTL_LOG_LEVEL", "warning"),
               show_default="warning, or $PORTALCTL_LOG_LEVEL",
               help="Lowest level of log lines written to stderr.")  # fmt: skip
@@ -94,10 +93,11 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
     (--detailed-exitcode), 3 invalid spec or usage, 4 conflict, 5 partial apply,
     6 API unreachable or key rejected.
     """
-    from reconciler import logs
-
     _state["debug"] = _state["debug"] or debug
-    logs.configure(level=log_level, log_format=log_format)
+    # validate loads no library logging through the stdlib (httpx, uvicorn, asyncio): it
+    # skips importing logging (~3 ms; tests/unit/test_cold_imports.py holds it to that).
+    stdlib = click.get_current_context().invoked_subcommand != "validate"
+    logs.configure(level=log_level, log_format=log_format, stdlib=stdlib)
 
 
 def report(err: ReconcilerError | InternalError) -> None:
@@ -107,7 +107,7 @@ def report(err: ReconcilerError | InternalError) -> None:
     server's answer), a registered secret or a key-shaped value is never printed."""
     if isinstance(err, SpecError):
         for diag in err.diagnostics:
-            click.echo(redact_text(safe_line(str(diag))), err=True)
+            click.echo(logs.redact_text(safe_line(str(diag))), err=True)
         errors = sum(1 for d in err.diagnostics if d.severity.value == "error")
         click.echo(
             f"portalctl: error: {err.diagnostics[0].origin.file}: invalid spec "
@@ -115,7 +115,7 @@ def report(err: ReconcilerError | InternalError) -> None:
             err=True,
         )
         return
-    click.echo(redact_text(safe_line(f"portalctl: error: {err}")), err=True)
+    click.echo(logs.redact_text(safe_line(f"portalctl: error: {err}")), err=True)
 
 
 def _traceback() -> str:
@@ -153,7 +153,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.INVALID
     except (ReconcilerError, InternalError) as err:
         if _state["debug"]:
-            click.echo(redact_text(_traceback()), err=True, nl=False)
+            click.echo(logs.redact_text(_traceback()), err=True, nl=False)
         report(err)
         return err.exit_code
     except KeyboardInterrupt:
@@ -161,10 +161,10 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with --debug
         if _state["debug"]:
-            click.echo(redact_text(_traceback()), err=True, nl=False)
+            click.echo(logs.redact_text(_traceback()), err=True, nl=False)
         else:
             click.echo(
-                redact_text(
+                logs.redact_text(
                     f"portalctl: internal error: {type(exc).__name__}: {exc} "
                     "(run with --debug for a traceback, and please report it)"
                 ),
