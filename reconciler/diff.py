@@ -111,6 +111,9 @@ def diff_tree(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Field
     if _identical(have, want):
         # The common case in CI (drift, an unchanged PR): no need to import deepdiff.
         return []
+    from reconciler import logs
+
+    logs.route_stdlib()  # deepdiff logs through stdlib logging: our stream, redacted
     from deepdiff import DeepDiff  # heavy import, kept off the start-up path
 
     result = DeepDiff(

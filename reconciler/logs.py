@@ -157,19 +157,28 @@ def configure(
     level: str = "warning",
     log_format: str = "auto",
     stream: TextIO | None = None,
-    *,
-    stdlib: bool = True,
 ) -> None:
-    """Configure structlog (and stdlib logging, for uvicorn) once per process.
+    """Configure structlog (and, on demand, stdlib logging) once per process.
 
     Only the level is applied now; structlog itself is configured on the first line that
-    passes it (see ``LazyLogger``). ``stdlib=False`` leaves stdlib logging alone (and
-    unimported): for a command that loads no library logging through it."""
-    global _threshold, _pending
+    passes it (see ``LazyLogger``), and stdlib logging when a library that logs through it
+    is about to be used (``route_stdlib``): a command that loads none of them (validate,
+    plan of the embedded sandbox) never imports ``logging``."""
+    global _threshold, _pending, _stdlib_routed
     _threshold = level_number(level)
     _pending = (level, log_format, stream)
-    if stdlib:
-        _configure_stdlib(_threshold, log_format, stream)
+    _stdlib_routed = False
+
+
+def route_stdlib() -> None:
+    """Before using a library that logs through stdlib logging (httpx and httpcore, asyncio,
+    uvicorn): send its lines to our stream, at our level and format, secrets redacted.
+    Idempotent; a no-op until ``configure`` was called."""
+    global _stdlib_routed
+    if _pending is None or _stdlib_routed or _threshold is None:
+        return
+    _stdlib_routed = True
+    _configure_stdlib(_threshold, _pending[1], _pending[2])
 
 
 def _configure_stdlib(threshold: int, log_format: str, stream: TextIO | None) -> None:
@@ -190,14 +199,16 @@ def _configure_stdlib(threshold: int, log_format: str, stream: TextIO | None) ->
         logging.getLogger(noisy).setLevel(max(threshold, WARNING))
 
 
+_stdlib_routed = False
 _pending: tuple[str, str, TextIO | None] | None = None
 
 
 def reset() -> None:
     """Forget ``configure`` (tests): every line goes to structlog's current setup again."""
-    global _threshold, _pending
+    global _threshold, _pending, _stdlib_routed
     _threshold = None
     _pending = None
+    _stdlib_routed = False
 
 
 def _apply(level: str, log_format: str, stream: TextIO | None) -> None:

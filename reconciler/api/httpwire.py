@@ -11,6 +11,7 @@ import asyncio
 
 import httpx
 
+from reconciler import logs
 from reconciler.api.errors import quote_server
 from reconciler.api.wire import (
     DROPPED,
@@ -50,6 +51,7 @@ class HttpxWire:
     """One ``httpx.AsyncClient`` (one connection pool) for one base URL."""
 
     def __init__(self, base_url: str, transport: Transport | None, *, timeout: float) -> None:
+        logs.route_stdlib()  # httpx and httpcore log through stdlib logging
         self.base_url = base_url
         self._timeout = timeout
         self._http = httpx.AsyncClient(

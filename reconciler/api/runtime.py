@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
+from reconciler import logs
+
 T = TypeVar("T")
 
 
@@ -31,6 +33,7 @@ class Runtime:
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         import asyncio
 
+        logs.route_stdlib()  # asyncio reports what it cannot raise through stdlib logging
         return asyncio.run(coro)
 
     async def sleep(self, seconds: float) -> None:

@@ -94,10 +94,9 @@ def cli(debug: bool, log_level: str, log_format: str) -> None:
     6 API unreachable or key rejected.
     """
     _state["debug"] = _state["debug"] or debug
-    # validate loads no library logging through the stdlib (httpx, uvicorn, asyncio): it
-    # skips importing logging (~3 ms; tests/unit/test_cold_imports.py holds it to that).
-    stdlib = click.get_current_context().invoked_subcommand != "validate"
-    logs.configure(level=log_level, log_format=log_format, stdlib=stdlib)
+    # stdlib logging (~3 ms) is set up only before httpx, asyncio or uvicorn is used
+    # (logs.route_stdlib): tests/unit/test_cold_imports.py holds validate and plan to it.
+    logs.configure(level=log_level, log_format=log_format)
 
 
 def report(err: ReconcilerError | InternalError) -> None:

@@ -167,5 +167,7 @@ def test_plan_and_apply_on_the_embedded_sandbox_need_no_event_loop_and_no_http(
     code, modules = imported(tmp_path, "apply", str(example), "--auto-approve")
     assert code == 0
     assert sorted(EVENT_LOOP_AND_HTTP & modules) == []
-    code, _ = imported(tmp_path, "plan", str(example), "--detailed-exitcode")
+    code, modules = imported(tmp_path, "plan", str(example), "--detailed-exitcode")
     assert code == 0  # the apply was real: nothing left to change
+    # In sync: no deepdiff, so no library that logs through stdlib logging either.
+    assert sorted((EVENT_LOOP_AND_HTTP | {"deepdiff", "logging"}) & modules) == []
