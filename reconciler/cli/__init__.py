@@ -124,8 +124,14 @@ def _traceback() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script. Returns (and exits with) the exit code."""
+    """Entry point of the console script: exits with the exit code. A short-lived process:
+    the cycle collector runs rarely (imports allocate much, free little) and what is left
+    at exit is frozen, so shutdown does not trace it all again (~25 ms of `plan`)."""
+    import gc
+
+    gc.set_threshold(50_000)  # Python's default: 700 allocations
     code = run(argv)
+    gc.freeze()
     sys.exit(code)
 
 

@@ -61,10 +61,7 @@ class Progress:
     silent for a single portal or when ``stream`` is not a tty."""
 
     def __init__(self, total: int, *, label: str, stream: TextIO | None = None) -> None:
-        self.total = total
-        self.done = 0
-        self.failed = 0
-        self.label = label
+        self.total, self.done, self.failed, self.label = total, 0, 0, label
         self.stream = stream or sys.stderr
         self.enabled = total > 1 and self.stream.isatty()
         self._last = 0.0
@@ -78,9 +75,8 @@ class Progress:
         now = time.monotonic()
         if self.enabled and (now - self._last > 0.05 or self.done == self.total):
             self._last = now
-            width = 30
-            filled = int(width * self.done / self.total)
-            bar = "#" * filled + "." * (width - filled)
+            filled = 30 * self.done // self.total
+            bar = "#" * filled + "." * (30 - filled)
             tail = f", {self.failed} failed" if self.failed else ""
             self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}{tail}")
             if self.done == self.total:

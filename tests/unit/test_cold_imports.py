@@ -171,3 +171,29 @@ def test_plan_and_apply_on_the_embedded_sandbox_need_no_event_loop_and_no_http(
     assert code == 0  # the apply was real: nothing left to change
     # In sync: no deepdiff, so no library that logs through stdlib logging either.
     assert sorted((EVENT_LOOP_AND_HTTP | {"deepdiff", "logging"}) & modules) == []
+
+
+def test_the_console_entry_point_collects_rarely_and_freezes_what_is_left(
+    tmp_path: Path, example: Path
+) -> None:
+    """``main`` (the console script) tunes the cycle collector for a short-lived process:
+    it collects every 50,000 allocations instead of 700, and freezes what is left before
+    exiting so the interpreter's shutdown does not trace every object again."""
+    probe = (
+        "import atexit, gc, json, sys\n"
+        "atexit.register(lambda: print(json.dumps("
+        "[gc.get_threshold()[0], gc.get_freeze_count()])))\n"
+        "from reconciler.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "validate", str(example)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    threshold, frozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert threshold == 50_000
+    assert frozen > 10_000  # the modules' objects: nothing left for shutdown to trace
