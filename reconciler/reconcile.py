@@ -1,11 +1,11 @@
 """The one orchestrator: sources -> plan -> refuse -> apply -> exit code, over N >= 1 portals.
 
 One portal is a fleet of one. Whatever the user typed (a file, several, a folder, a glob,
-saved plans), ``expand_sources`` turns it into a list of paths, ``prepare_runs`` into one
-``PortalRun`` each (spec loaded, target resolved: no network yet), ``read_runs`` reads each
-portal and plans it (``plan_runs`` is the two), ``apply_runs`` applies the ones with changes,
-and ``exit_code`` says how the whole run ended. Knowing every target before the first read
-picks the runtime: inline when all are the embedded sandbox, else asyncio
+saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` into one
+``PortalRun`` each (spec loaded and target resolved by ``prepare_one``, portal read, plan),
+``apply_runs`` applies the ones with changes, and ``exit_code`` says how the whole run
+ended. When no URL is set, the CLI prepares every run first (``prepare_runs``) to know
+every target: all of them the embedded sandbox means the inline runtime, with no event loop
 (``reconciler.api.runtime``). Every refusal is decided here, once:
 
 - a disruptive change without ``allow_disruptive``: ``refuse_disruptive`` (apply.py, also
@@ -42,8 +42,8 @@ __all__ = [
     "exit_code",
     "expand_sources",
     "plan_runs",
+    "prepare_one",
     "prepare_runs",
-    "read_runs",
     "refuse",
     "runtime_of",
     "shard_of",
@@ -113,6 +113,15 @@ class Connection:
     #: False for commands that must not silently use the embedded sandbox in CI
     #: (apply, drift, export): ``targets.refuse_implicit_sandbox_in_ci``.
     implicit_sandbox_in_ci: bool = True
+
+    def names_a_url(self) -> bool:
+        """A URL is set by flag or ``$PORTAL_API_URL`` (not ``sandbox``): portals are
+        reached over HTTP unless a spec says otherwise."""
+        from reconciler.targets import SANDBOX_URL, URL_ENV
+
+        env = os.environ if self.env is None else self.env
+        url = (self.api_url or env.get(URL_ENV, "")).strip().lower()
+        return bool(url) and url != SANDBOX_URL
 
     def resolve(self, spec_target: TargetSpec | None = None) -> Target:
         """The target: --api-url > the spec's target > PORTAL_API_URL > embedded sandbox."""
@@ -192,57 +201,37 @@ def load(spec: Path) -> tuple[DesiredState, list[Diagnostic]]:
     return load_spec(spec)
 
 
+def prepare_one(path: Path, conn: Connection, *, saved: bool) -> PortalRun:
+    """One source before its portal is read: the spec loaded, validated and linted and its
+    target resolved, or (``saved``) the saved plan loaded and checked against the current
+    target. A failure is the run's ``error``."""
+    run = PortalRun(source=path)
+    try:
+        if saved:
+            return load_saved_plan(path, conn)
+        desired, diagnostics = load(path)
+        run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
+        return replace(run, target=conn.resolve(desired.target))
+    except ReconcilerError as err:
+        return run.failed(err)
+    except Exception as exc:
+        return _bug(run, exc)
+
+
 def prepare_runs(sources: Sources, conn: Connection) -> list[PortalRun]:
-    """One run per source, before any portal is read: the spec loaded, validated and linted
-    and its target resolved, or the saved plan loaded and checked against the current
-    target. A failure is that run's ``error``. Knowing every target first lets the caller
-    pick the runtime (``runtime_of``)."""
-    runs = []
-    for path in sources.paths:
-        run = PortalRun(source=path)
-        try:
-            if sources.saved_plans:
-                runs.append(load_saved_plan(path, conn))
-                continue
-            desired, diagnostics = load(path)
-            run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
-            run = replace(run, target=conn.resolve(desired.target))
-        except ReconcilerError as err:
-            run = run.failed(err)
-        except Exception as exc:
-            run = _bug(run, exc)
-        runs.append(run)
-    return runs
+    """``prepare_one`` for every source: every target known before the first read, so the
+    caller can pick the runtime (``runtime_of``)."""
+    return [prepare_one(path, conn, saved=sources.saved_plans) for path in sources.paths]
 
 
-def runtime_of(runs: Sequence[PortalRun]) -> Runtime:
-    """Inline when every portal to be read is the embedded sandbox, else asyncio."""
-    from reconciler.api.runtime import runtime_for
+def runtime_of(prepared: Sequence[PortalRun] | None) -> Runtime:
+    """Inline when every portal to be read is the embedded sandbox, else asyncio (also when
+    the runs are not prepared, so their targets are not known yet)."""
+    from reconciler.api.runtime import ASYNCIO, runtime_for
 
-    return runtime_for([run.target.url for run in runs if run.target is not None])
-
-
-async def read_runs(
-    runs: Sequence[PortalRun],
-    sources: Sources,
-    api: ApiSession,
-    *,
-    parallelism: int = 8,
-    on_done: Callable[[PortalRun], None] | None = None,
-) -> list[PortalRun]:
-    """Read every prepared run's portal (GETs only) and plan it. Runs that failed to
-    prepare, and saved plans (apply re-reads the portal), come back as they are."""
-
-    async def job(run: PortalRun) -> PortalRun:
-        if run.error is not None or sources.saved_plans:
-            return run
-        assert run.target is not None and run.desired is not None
-        return await plan_one(run, run.target, run.desired, api)
-
-    planned = await for_each(
-        runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime
-    )
-    return refuse_bases(planned, sources)
+    if prepared is None:
+        return ASYNCIO
+    return runtime_for([run.target.url for run in prepared if run.target is not None])
 
 
 async def plan_runs(
@@ -252,11 +241,29 @@ async def plan_runs(
     *,
     parallelism: int = 8,
     on_done: Callable[[PortalRun], None] | None = None,
+    prepared: Sequence[PortalRun] | None = None,
 ) -> list[PortalRun]:
-    """``prepare_runs`` then ``read_runs``: every source loaded, its portal read, planned."""
-    return await read_runs(
-        prepare_runs(sources, conn), sources, api, parallelism=parallelism, on_done=on_done
+    """One run per source: loaded (``prepare_one``), its portal read (GETs only) and
+    planned. A saved plan is only loaded and checked (apply re-reads the portal). A failure
+    is that run's ``error``; the others go on.
+
+    ``prepared``: the runs of ``prepare_runs``, when the caller loaded every spec first to
+    pick the runtime; without it each spec is loaded inside its portal's job, overlapping
+    the other portals' network waits (a fleet against a real API)."""
+
+    async def job(run: PortalRun) -> PortalRun:
+        if prepared is None:
+            run = prepare_one(run.source, conn, saved=sources.saved_plans)
+        if run.error is not None or sources.saved_plans:
+            return run
+        assert run.target is not None and run.desired is not None
+        return await plan_one(run, run.target, run.desired, api)
+
+    runs = list(prepared) if prepared is not None else [PortalRun(p) for p in sources.paths]
+    planned = await for_each(
+        runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime
     )
+    return refuse_bases(planned, sources)
 
 
 def refuse_bases(runs: Sequence[PortalRun], sources: Sources) -> list[PortalRun]:

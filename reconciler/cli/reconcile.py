@@ -93,7 +93,7 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
     """Plan every source (progress on stderr), then say where each portal is and what the
     spec's lint found. With one portal, its error is raised here, as for any command."""
     from reconciler.cli.wiring import Progress, with_session
-    from reconciler.reconcile import prepare_runs, read_runs, runtime_of
+    from reconciler.reconcile import plan_runs, prepare_runs, runtime_of
     from reconciler.render.report import planned_lines
 
     if len(sources.paths) != 1:
@@ -101,12 +101,12 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
         click.echo(f"portalctl: fleet: {verb} {plural(len(sources.paths), 'portal')} "
                    f"(parallelism {parallelism})", err=True)  # fmt: skip
     progress = Progress(len(sources.paths), label="planning")
-    prepared = prepare_runs(sources, conn)
-    runs = with_session(
-        runtime_of(prepared),
-        lambda api: read_runs(prepared, sources, api, parallelism=parallelism, on_done=progress),
-        parallelism=parallelism,
-    )
+    # No URL set: load every spec first, to learn whether all are the embedded sandbox
+    # (the inline runtime); with one, load each in its job, overlapping network waits.
+    prepared = None if conn.names_a_url() else prepare_runs(sources, conn)
+    runs = with_session(runtime_of(prepared), lambda api: plan_runs(
+        sources, conn, api, parallelism=parallelism, on_done=progress, prepared=prepared,
+    ), parallelism=parallelism)  # fmt: skip
     _echo(planned_lines(runs, annotate=bool(os.environ.get("GITHUB_ACTIONS"))))
     if len(runs) == 1 and runs[0].error is not None and runs[0].plan is None:
         raise runs[0].error

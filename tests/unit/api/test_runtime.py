@@ -112,3 +112,34 @@ def test_the_embedded_sandbox_reads_the_same_inline_and_on_asyncio(tmp_path: Pat
             return await api.client(target).read_state()
 
     assert INLINE.run(read(INLINE)) == ASYNCIO.run(read(ASYNCIO))
+
+
+def test_a_url_set_by_flag_or_environment_means_portals_over_http() -> None:
+    from reconciler.reconcile import Connection
+
+    assert not Connection(env={}).names_a_url()
+    assert not Connection(env={"PORTAL_API_URL": " Sandbox "}).names_a_url()
+    assert not Connection(api_url="sandbox", env={"PORTAL_API_URL": "https://a"}).names_a_url()
+    assert Connection(env={"PORTAL_API_URL": "https://api.example.com"}).names_a_url()
+    assert Connection(api_url="http://127.0.0.1:8080", env={}).names_a_url()
+
+
+def test_unprepared_runs_are_planned_on_asyncio_and_prepared_ones_by_their_targets(
+    tmp_path: Path,
+) -> None:
+    from reconciler.reconcile import Connection, prepare_runs, runtime_of
+    from reconciler.sources import expand_sources
+
+    spec = tmp_path / "portal.yaml"
+    spec.write_text("version: 1\nportal:\n  enabled: true\n", encoding="utf-8")
+    env = {"PORTAL_SANDBOX_DB": str(tmp_path / "s.db")}
+    assert runtime_of(None) is ASYNCIO
+    prepared = prepare_runs(expand_sources([str(spec)]), Connection(env=env))
+    assert prepared[0].error is None and prepared[0].target is not None
+    assert runtime_of(prepared) is INLINE
+    network = {
+        **env,
+        "PORTAL_API_URL": "https://api.example.com",
+        "PORTAL_API_KEY": "sk_test_abcdefgh",
+    }
+    assert runtime_of(prepare_runs(expand_sources([str(spec)]), Connection(env=network))) is ASYNCIO
