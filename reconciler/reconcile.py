@@ -4,9 +4,10 @@ One portal is a fleet of one. Whatever the user typed (a file, several, a folder
 saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` into one
 ``PortalRun`` each (spec loaded and target resolved by ``prepare_one``, portal read, plan),
 ``apply_runs`` applies the ones with changes, and ``exit_code`` says how the whole run
-ended. When no URL is set, the CLI prepares every run first (``prepare_runs``) to know
-every target: all of them the embedded sandbox means the inline runtime, with no event loop
-(``reconciler.api.runtime``). Every refusal is decided here, once:
+ended. For one portal the CLI prepares the run first (``prepare_runs``) to know its
+target: the embedded sandbox means the inline runtime, with no event loop
+(``reconciler.api.runtime``); a fleet loads each spec inside its portal's job instead, so
+loading overlaps the other portals' network waits. Every refusal is decided here, once:
 
 - a disruptive change without ``allow_disruptive``: ``refuse_disruptive`` (apply.py, also
   re-checked by ``apply_plan`` itself);
@@ -113,15 +114,6 @@ class Connection:
     #: False for commands that must not silently use the embedded sandbox in CI
     #: (apply, drift, export): ``targets.refuse_implicit_sandbox_in_ci``.
     implicit_sandbox_in_ci: bool = True
-
-    def names_a_url(self) -> bool:
-        """A URL is set by flag or ``$PORTAL_API_URL`` (not ``sandbox``): portals are
-        reached over HTTP unless a spec says otherwise."""
-        from reconciler.targets import SANDBOX_URL, URL_ENV
-
-        env = os.environ if self.env is None else self.env
-        url = (self.api_url or env.get(URL_ENV, "")).strip().lower()
-        return bool(url) and url != SANDBOX_URL
 
     def resolve(self, spec_target: TargetSpec | None = None) -> Target:
         """The target: --api-url > the spec's target > PORTAL_API_URL > embedded sandbox."""
@@ -257,7 +249,10 @@ async def plan_runs(
         if run.error is not None or sources.saved_plans:
             return run
         assert run.target is not None and run.desired is not None
-        return await plan_one(run, run.target, run.desired, api)
+        try:
+            return await plan_one(run, run.target, run.desired, api)
+        except ReconcilerError as err:
+            return run.failed(err)  # with its spec and target, for the report
 
     runs = list(prepared) if prepared is not None else [PortalRun(p) for p in sources.paths]
     planned = await for_each(

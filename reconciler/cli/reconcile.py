@@ -101,9 +101,9 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
         click.echo(f"portalctl: fleet: {verb} {plural(len(sources.paths), 'portal')} "
                    f"(parallelism {parallelism})", err=True)  # fmt: skip
     progress = Progress(len(sources.paths), label="planning")
-    # No URL set: load every spec first, to learn whether all are the embedded sandbox
-    # (the inline runtime); with one, load each in its job, overlapping network waits.
-    prepared = None if conn.names_a_url() else prepare_runs(sources, conn)
+    # One portal: load it first, to learn whether it is the embedded sandbox (the inline
+    # runtime, no event loop); a fleet loads each spec in its job, overlapping network waits.
+    prepared = prepare_runs(sources, conn) if len(sources.paths) == 1 else None
     runs = with_session(runtime_of(prepared), lambda api: plan_runs(
         sources, conn, api, parallelism=parallelism, on_done=progress, prepared=prepared,
     ), parallelism=parallelism)  # fmt: skip

@@ -114,16 +114,6 @@ def test_the_embedded_sandbox_reads_the_same_inline_and_on_asyncio(tmp_path: Pat
     assert INLINE.run(read(INLINE)) == ASYNCIO.run(read(ASYNCIO))
 
 
-def test_a_url_set_by_flag_or_environment_means_portals_over_http() -> None:
-    from reconciler.reconcile import Connection
-
-    assert not Connection(env={}).names_a_url()
-    assert not Connection(env={"PORTAL_API_URL": " Sandbox "}).names_a_url()
-    assert not Connection(api_url="sandbox", env={"PORTAL_API_URL": "https://a"}).names_a_url()
-    assert Connection(env={"PORTAL_API_URL": "https://api.example.com"}).names_a_url()
-    assert Connection(api_url="http://127.0.0.1:8080", env={}).names_a_url()
-
-
 def test_unprepared_runs_are_planned_on_asyncio_and_prepared_ones_by_their_targets(
     tmp_path: Path,
 ) -> None:
