@@ -11,7 +11,6 @@ exactly, because the portal shows it exactly.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -112,6 +111,9 @@ def diff_tree(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Field
     if _identical(have, want):
         # The common case in CI (drift, an unchanged PR): no need to import deepdiff.
         return []
+    from reconciler import logs
+
+    logs.route_stdlib()  # deepdiff logs through stdlib logging: our stream, redacted
     from deepdiff import DeepDiff  # heavy import, kept off the start-up path
 
     result = DeepDiff(
@@ -176,6 +178,8 @@ def text_diff(before: str, after: str, *, fromfile: str, tofile: str, context: i
     new = normalise_text(after)
     if old == new:
         return ""
+    import difflib  # ~0.8 ms with heapq: an unchanged plan never needs it
+
     lines = difflib.unified_diff(
         _lines(old), _lines(new), fromfile=fromfile, tofile=tofile, n=context
     )

@@ -12,14 +12,31 @@ run logs nothing, and start-up saves the ~30 ms structlog's import costs.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reconciler.textsafe import safe
+
+if TYPE_CHECKING:
+    import logging
+
+#: The stdlib's level numbers, so that filtering a line needs no ``import logging`` (~3 ms
+#: with traceback and textwrap): only a command that loads a library logging through the
+#: stdlib (httpx, uvicorn, asyncio) imports it, in ``configure``.
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
+_LEVEL_NUMBERS = {
+    "NOTSET": 0,
+    "DEBUG": DEBUG,
+    "INFO": INFO,
+    "WARN": WARNING,
+    "WARNING": WARNING,
+    "ERROR": ERROR,
+    "FATAL": 50,
+    "CRITICAL": 50,
+}
 
 _SECRETS: set[str] = set()
 _SECRET_RE: re.Pattern[str] | None = None
@@ -131,46 +148,74 @@ def want_json(log_format: str) -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def level_number(level: str) -> int:
+    """The stdlib number of a level name (any case); WARNING for a name it does not know."""
+    return _LEVEL_NUMBERS.get(level.upper(), WARNING)
+
+
 def configure(
-    level: str = "warning", log_format: str = "auto", stream: TextIO | None = None
+    level: str = "warning",
+    log_format: str = "auto",
+    stream: TextIO | None = None,
 ) -> None:
-    """Configure structlog (and stdlib logging, for uvicorn) once per process.
+    """Configure structlog (and, on demand, stdlib logging) once per process.
 
     Only the level is applied now; structlog itself is configured on the first line that
-    passes it (see ``LazyLogger``)."""
-    global _threshold, _pending
-    _threshold = getattr(logging, level.upper(), logging.WARNING)
+    passes it (see ``LazyLogger``), and stdlib logging when a library that logs through it
+    is about to be used (``route_stdlib``): a command that loads none of them (validate,
+    plan of the embedded sandbox) never imports ``logging``."""
+    global _threshold, _pending, _stdlib_routed
+    _threshold = level_number(level)
     _pending = (level, log_format, stream)
-    # uvicorn and other stdlib loggers: same stream, same level, same format (one JSON
-    # object per line in CI), secrets redacted.
+    _stdlib_routed = False
+
+
+def route_stdlib() -> None:
+    """Before using a library that logs through stdlib logging (httpx and httpcore, asyncio,
+    uvicorn): send its lines to our stream, at our level and format, secrets redacted.
+    Idempotent; a no-op until ``configure`` was called."""
+    global _stdlib_routed
+    if _pending is None or _stdlib_routed or _threshold is None:
+        return
+    _stdlib_routed = True
+    _configure_stdlib(_threshold, _pending[1], _pending[2])
+
+
+def _configure_stdlib(threshold: int, log_format: str, stream: TextIO | None) -> None:
+    """uvicorn and other stdlib loggers: same stream, same level, same format (one JSON
+    object per line in CI), secrets redacted."""
+    import logging
+
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.addFilter(_StdlibRedactFilter())
+    handler.addFilter(_stdlib_redact_filter())
     if want_json(log_format):
-        handler.setFormatter(_JsonFormatter())
+        handler.setFormatter(_json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(_threshold)
+    root.setLevel(threshold)
     # httpx logs every request at INFO in its own words; our client logs each one as
     # ``api.request`` (debug, with attempt and status), so theirs would only repeat it.
     for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(max(_threshold, logging.WARNING))
+        logging.getLogger(noisy).setLevel(max(threshold, WARNING))
 
 
+_stdlib_routed = False
 _pending: tuple[str, str, TextIO | None] | None = None
 
 
 def reset() -> None:
     """Forget ``configure`` (tests): every line goes to structlog's current setup again."""
-    global _threshold, _pending
+    global _threshold, _pending, _stdlib_routed
     _threshold = None
     _pending = None
+    _stdlib_routed = False
 
 
 def _apply(level: str, log_format: str, stream: TextIO | None) -> None:
     import structlog
 
     stream = stream or sys.stderr
-    numeric = getattr(logging, level.upper(), logging.WARNING)
+    numeric = level_number(level)
     as_json = want_json(log_format)
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -191,29 +236,39 @@ def _apply(level: str, log_format: str, stream: TextIO | None) -> None:
     )
 
 
-class _JsonFormatter(logging.Formatter):
-    """stdlib records in the same JSON-lines shape structlog writes."""
+def _json_formatter() -> logging.Formatter:
+    """A formatter of stdlib records in the same JSON-lines shape structlog writes. (Its
+    class is made here, where ``logging`` is imported, not at module level.)"""
+    import json
+    import logging
+    from datetime import UTC, datetime
 
-    def format(self, record: logging.LogRecord) -> str:
-        import json
-        from datetime import UTC, datetime
+    class JsonFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            event: dict[str, Any] = {
+                "event": record.getMessage(),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            }
+            if record.exc_info:
+                event["exception"] = self.formatException(record.exc_info)
+            return json.dumps(event)
 
-        event: dict[str, Any] = {
-            "event": record.getMessage(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-        }
-        if record.exc_info:
-            event["exception"] = self.formatException(record.exc_info)
-        return json.dumps(event)
+    return JsonFormatter()
 
 
-class _StdlibRedactFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(safe(record.getMessage()))
-        record.args = None
-        return True
+def _stdlib_redact_filter() -> logging.Filter:
+    """A filter masking secrets and escaping controls in every stdlib record."""
+    import logging
+
+    class StdlibRedactFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = redact_text(safe(record.getMessage()))
+            record.args = None
+            return True
+
+    return StdlibRedactFilter()
 
 
 class LazyLogger:
@@ -237,16 +292,16 @@ class LazyLogger:
         getattr(structlog.get_logger(self._name), method)(event, **kw)
 
     def debug(self, event: str, /, **kw: Any) -> None:
-        self._emit(logging.DEBUG, "debug", event, **kw)
+        self._emit(DEBUG, "debug", event, **kw)
 
     def info(self, event: str, /, **kw: Any) -> None:
-        self._emit(logging.INFO, "info", event, **kw)
+        self._emit(INFO, "info", event, **kw)
 
     def warning(self, event: str, /, **kw: Any) -> None:
-        self._emit(logging.WARNING, "warning", event, **kw)
+        self._emit(WARNING, "warning", event, **kw)
 
     def error(self, event: str, /, **kw: Any) -> None:
-        self._emit(logging.ERROR, "error", event, **kw)
+        self._emit(ERROR, "error", event, **kw)
 
 
 def get_logger(name: str | None = None) -> LazyLogger:

@@ -1,9 +1,13 @@
 """The one orchestrator: sources -> plan -> refuse -> apply -> exit code, over N >= 1 portals.
 
 One portal is a fleet of one. Whatever the user typed (a file, several, a folder, a glob,
-saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` turns those into
-one ``PortalRun`` each, ``apply_runs`` applies the ones with changes, and ``exit_code`` says
-how the whole run ended. Every refusal is decided here, once:
+saved plans), ``expand_sources`` turns it into a list of paths, ``plan_runs`` into one
+``PortalRun`` each (spec loaded and target resolved by ``prepare_one``, portal read, plan),
+``apply_runs`` applies the ones with changes, and ``exit_code`` says how the whole run
+ended. For one portal the CLI prepares the run first (``prepare_runs``) to know its
+target: the embedded sandbox means the inline runtime, with no event loop
+(``reconciler.api.runtime``); a fleet loads each spec inside its portal's job instead, so
+loading overlaps the other portals' network waits. Every refusal is decided here, once:
 
 - a disruptive change without ``allow_disruptive``: ``refuse_disruptive`` (apply.py, also
   re-checked by ``apply_plan`` itself);
@@ -39,12 +43,16 @@ __all__ = [
     "exit_code",
     "expand_sources",
     "plan_runs",
+    "prepare_one",
+    "prepare_runs",
     "refuse",
+    "runtime_of",
     "shard_of",
 ]
 
 if TYPE_CHECKING:
     from reconciler.api import ApiSession
+    from reconciler.api.runtime import Runtime
     from reconciler.apply import ApplyResult, WriteStep
     from reconciler.model import DesiredState, LiveState
     from reconciler.plan import Plan
@@ -131,42 +139,48 @@ async def for_each(
     *,
     parallelism: int,
     on_done: Callable[[PortalRun], None] | None,
+    runtime: Runtime | None = None,
 ) -> list[PortalRun]:
     """``job(run)`` for every run, at most ``parallelism`` at once, results in input order.
 
     ``job`` raises ReconcilerError for expected failures; anything else is a bug met on that
     portal only: it becomes the run's ``InternalError`` (traceback in the debug log), so one
-    bad spec or one unexpected answer never stops the other portals.
+    bad spec or one unexpected answer never stops the other portals. ``runtime``: asyncio
+    (default) or inline (one portal after the other; ``reconciler.api.runtime``).
     """
-    import asyncio
-    import traceback
-
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
-    gate = asyncio.Semaphore(parallelism)
+    if runtime is None:
+        from reconciler.api.runtime import ASYNCIO
+
+        runtime = ASYNCIO
     results: list[PortalRun] = list(runs)
 
     async def one(index: int) -> None:
         run = results[index]
-        async with gate:
-            try:
-                results[index] = await job(run)
-            except ReconcilerError as err:
-                results[index] = run.failed(err)
-            except Exception as exc:
-                results[index] = run.failed(InternalError(exc))
-                log.debug(
-                    "fleet.internal_error",
-                    spec=str(run.source),
-                    traceback="".join(traceback.format_exception(exc)),
-                )
+        try:
+            results[index] = await job(run)
+        except ReconcilerError as err:
+            results[index] = run.failed(err)
+        except Exception as exc:
+            results[index] = _bug(run, exc)
         if on_done is not None:
             on_done(results[index])
 
-    async with asyncio.TaskGroup() as group:
-        for index in range(len(results)):
-            group.create_task(one(index))
+    await runtime.each(len(results), one, parallelism=parallelism)
     return results
+
+
+def _bug(run: PortalRun, exc: Exception) -> PortalRun:
+    """``run`` failed by a bug met on this portal only (traceback in the debug log)."""
+    import traceback
+
+    log.debug(
+        "fleet.internal_error",
+        spec=str(run.source),
+        traceback="".join(traceback.format_exception(exc)),
+    )
+    return run.failed(InternalError(exc))
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -179,6 +193,39 @@ def load(spec: Path) -> tuple[DesiredState, list[Diagnostic]]:
     return load_spec(spec)
 
 
+def prepare_one(path: Path, conn: Connection, *, saved: bool) -> PortalRun:
+    """One source before its portal is read: the spec loaded, validated and linted and its
+    target resolved, or (``saved``) the saved plan loaded and checked against the current
+    target. A failure is the run's ``error``."""
+    run = PortalRun(source=path)
+    try:
+        if saved:
+            return load_saved_plan(path, conn)
+        desired, diagnostics = load(path)
+        run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
+        return replace(run, target=conn.resolve(desired.target))
+    except ReconcilerError as err:
+        return run.failed(err)
+    except Exception as exc:
+        return _bug(run, exc)
+
+
+def prepare_runs(sources: Sources, conn: Connection) -> list[PortalRun]:
+    """``prepare_one`` for every source: every target known before the first read, so the
+    caller can pick the runtime (``runtime_of``)."""
+    return [prepare_one(path, conn, saved=sources.saved_plans) for path in sources.paths]
+
+
+def runtime_of(prepared: Sequence[PortalRun] | None) -> Runtime:
+    """Inline when every portal to be read is the embedded sandbox, else asyncio (also when
+    the runs are not prepared, so their targets are not known yet)."""
+    from reconciler.api.runtime import ASYNCIO, runtime_for
+
+    if prepared is None:
+        return ASYNCIO
+    return runtime_for([run.target.url for run in prepared if run.target is not None])
+
+
 async def plan_runs(
     sources: Sources,
     conn: Connection,
@@ -186,33 +233,32 @@ async def plan_runs(
     *,
     parallelism: int = 8,
     on_done: Callable[[PortalRun], None] | None = None,
+    prepared: Sequence[PortalRun] | None = None,
 ) -> list[PortalRun]:
-    """One run per source: load the spec, resolve its target, read the portal (GETs only)
-    and plan. A saved plan is loaded and checked against the current target instead (apply
-    re-reads the portal). A failure is that run's ``error``; the others go on."""
+    """One run per source: loaded (``prepare_one``), its portal read (GETs only) and
+    planned. A saved plan is only loaded and checked (apply re-reads the portal). A failure
+    is that run's ``error``; the others go on.
+
+    ``prepared``: the runs of ``prepare_runs``, when the caller loaded every spec first to
+    pick the runtime; without it each spec is loaded inside its portal's job, overlapping
+    the other portals' network waits (a fleet against a real API)."""
 
     async def job(run: PortalRun) -> PortalRun:
-        if sources.saved_plans:
-            return load_saved_plan(run.source, conn)
+        if prepared is None:
+            run = prepare_one(run.source, conn, saved=sources.saved_plans)
+        if run.error is not None or sources.saved_plans:
+            return run
+        assert run.target is not None and run.desired is not None
         try:
-            desired, diagnostics = load(run.source)
+            return await plan_one(run, run.target, run.desired, api)
         except ReconcilerError as err:
-            return run.failed(err)
-        run = replace(run, desired=desired, diagnostics=tuple(diagnostics))
-        try:
-            target = conn.resolve(desired.target)
-        except ReconcilerError as err:
-            return run.failed(err)
-        run = replace(run, target=target)
-        try:
-            return await plan_one(run, target, desired, api)
-        except ReconcilerError as err:
-            return run.failed(err)
+            return run.failed(err)  # with its spec and target, for the report
 
-    runs = [PortalRun(source=path) for path in sources.paths]
-    return refuse_bases(
-        await for_each(runs, job, parallelism=parallelism, on_done=on_done), sources
+    runs = list(prepared) if prepared is not None else [PortalRun(p) for p in sources.paths]
+    planned = await for_each(
+        runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime
     )
+    return refuse_bases(planned, sources)
 
 
 def refuse_bases(runs: Sequence[PortalRun], sources: Sources) -> list[PortalRun]:
@@ -402,7 +448,7 @@ async def apply_runs(
         )
         return replace(run, applied=result)
 
-    return await for_each(runs, job, parallelism=parallelism, on_done=on_done)
+    return await for_each(runs, job, parallelism=parallelism, on_done=on_done, runtime=api.runtime)
 
 
 # --- the outcome ---------------------------------------------------------------------------------

@@ -1,13 +1,36 @@
 """The portal API client: the only package that imports httpx.
 
-Public surface: ``ApiSession`` (pools, retry policy), ``PortalClient`` (one portal),
+Public surface: ``ApiSession`` (wires, retry policy, runtime), ``PortalClient`` (one portal),
 ``RetryPolicy`` and ``run_sync``. Paths and field names live in ``routes`` only.
+
+Importing the package is cheap: the names above load on first use, so that a module of the
+package (``wire``, ``routes``, ``shapes``) can be imported without the client, and the client
+without httpx (only ``httpwire`` and ``pool`` import it, when a portal is reached over HTTP).
 """
 
 from __future__ import annotations
 
-from reconciler.api.client import PortalClient
-from reconciler.api.retry import RetryPolicy
-from reconciler.api.session import ApiSession, run_sync
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.api.client import PortalClient
+    from reconciler.api.retry import RetryPolicy
+    from reconciler.api.session import ApiSession, run_sync
 
 __all__ = ["ApiSession", "PortalClient", "RetryPolicy", "run_sync"]
+
+_HOMES = {
+    "ApiSession": "reconciler.api.session",
+    "run_sync": "reconciler.api.session",
+    "PortalClient": "reconciler.api.client",
+    "RetryPolicy": "reconciler.api.retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'reconciler.api' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(home), name)

@@ -14,28 +14,33 @@ the contract's shapes (``shapes``) before anything uses it; a bad answer is a
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-
+from reconciler import __version__
 from reconciler.api import routes
 from reconciler.api.bounds import Bounds
 from reconciler.api.errors import (
     CONTRACT_HINT,
-    NOT_SENT,
     Answer,
-    describe_transport_error,
     error_for_response,
     quote_server,
     unreachable,
 )
 from reconciler.api.retry import RetryPolicy, parse_retry_after
+from reconciler.api.runtime import Runtime
 from reconciler.api.shapes import ShapeError, check_etag
+from reconciler.api.wire import (
+    AnswerTooLarge,
+    Files,
+    Outgoing,
+    TransportFailure,
+    UndecodableAnswer,
+    Wire,
+)
 from reconciler.errors import MalformedAnswer, ReconcilerError, WriteOutcomeUnknown
 from reconciler.logs import get_logger
 from reconciler.model import LiveState, LiveTemplate, LiveTranslation, Target, translation_resource
@@ -43,18 +48,15 @@ from reconciler.model import LiveState, LiveTemplate, LiveTranslation, Target, t
 T = TypeVar("T")
 log = get_logger("reconciler.api")
 
+#: Sent with every request.
+DEFAULT_HEADERS = {"User-Agent": f"portalctl/{__version__}", "Accept": "application/json"}
+
 
 class _Unchanged:
     """Verification outcome: the resource still has the ETag the write was based on."""
 
 
 UNCHANGED = _Unchanged()
-
-
-class _TooLarge(Exception):
-    def __init__(self, declared: int | None) -> None:
-        super().__init__(declared)
-        self.declared = declared
 
 
 class _AnswerLost(Exception):
@@ -66,13 +68,12 @@ class _AnswerLost(Exception):
 class PortalClient:
     """One portal's API: reads, conditional writes, errors as ``ReconcilerError``s."""
 
-    def __init__(
-        self, target: Target, http: httpx.AsyncClient, retry: RetryPolicy, timeout: float
-    ) -> None:
+    def __init__(self, target: Target, wire: Wire, retry: RetryPolicy, runtime: Runtime) -> None:
         self.target = target
-        self._http = http
+        self._wire = wire
         self._retry = retry
-        self._timeout = timeout
+        self._sleep = runtime.sleep if retry.sleep is None else retry.sleep
+        self._runtime = runtime
         self._where = target.describe()
         self._bounds = Bounds.from_env()
 
@@ -80,9 +81,7 @@ class PortalClient:
 
     async def read_state(self) -> LiveState:
         """Settings and every template, read concurrently."""
-        results = await asyncio.gather(
-            self.get_settings(), self.list_templates(), return_exceptions=True
-        )
+        results = await self._runtime.gather(self.get_settings(), self.list_templates())
         settings_result, templates_result = results
         if isinstance(settings_result, BaseException):
             raise settings_result
@@ -112,7 +111,7 @@ class PortalClient:
         """
         sha = str(logo.get("sha256") or "")
         url = str(logo.get("url") or routes.logo_file_path(sha))
-        same_origin = routes.same_origin(url, str(self._http.base_url))
+        same_origin = routes.same_origin(url, self._wire.base_url)
         answer = await self._read("GET", url, "logo", auth=same_origin)
         data = answer.content
         if hashlib.sha256(data).hexdigest() != sha:
@@ -209,7 +208,8 @@ class PortalClient:
             if_match=if_match,
             parse=lambda answer: self._template(answer, event),
             verify=verify,
-            json=routes.template_request(subject, body),
+            content=_json(routes.template_request(subject, body)),
+            headers={"Content-Type": "application/json"},
         )
 
     async def delete_template(self, event: str, *, if_match: str) -> LiveTemplate:
@@ -264,7 +264,8 @@ class PortalClient:
             if_match=if_match,
             parse=parse,
             verify=verify,
-            json=routes.template_request(subject, body),
+            content=_json(routes.template_request(subject, body)),
+            headers={"Content-Type": "application/json"},
         )
 
     async def delete_translation(self, event: str, locale: str, *, if_match: str) -> str:
@@ -359,7 +360,7 @@ class PortalClient:
         verify: Callable[[], Awaitable[T | _Unchanged | None]],
     ) -> T | _Unchanged:
         """After a lost answer: find out from a re-read whether the write happened."""
-        request = _request_name(method, path, self._http.base_url)
+        request = _request_name(method, path, self._wire.base_url)
         maybe = f"the write may or may not have been applied ({method} {resource})"
         hint = "run `portalctl plan` to see the portal's current state, then apply again"
         try:
@@ -382,7 +383,15 @@ class PortalClient:
         return outcome
 
     async def _exchange(
-        self, method: str, path: str, *, resend_if_sent: bool, auth: bool = True, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        resend_if_sent: bool,
+        auth: bool = True,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        files: Files | None = None,
     ) -> tuple[Answer, int]:
         """Send with retries; returns the final answer and the number of attempts.
 
@@ -391,51 +400,61 @@ class PortalClient:
         again, and the user should hear it now."""
         policy = self._retry
         statuses = policy.read_retry_statuses if resend_if_sent else policy.retry_statuses
-        headers = dict(kwargs.pop("headers", {}))
+        sent_headers = {**DEFAULT_HEADERS, **(headers or {})}
         if auth:
-            headers.update(routes.auth_headers(self.target.api_key))
-        request = _request_name(method, path, self._http.base_url)
+            sent_headers.update(routes.auth_headers(self.target.api_key))
+        request = _request_name(method, path, self._wire.base_url)
+        bounds = self._bounds
+        out = Outgoing(
+            method,
+            path,
+            sent_headers,
+            content=content,
+            files=files,
+            max_bytes=bounds.max_bytes,
+            deadline=bounds.deadline,
+        )
         started = policy.clock()
         attempt = 0
         while True:
             attempt += 1
             try:
-                answer = await self._attempt(method, path, request, headers, kwargs)
-            except httpx.TransportError as exc:
-                reason = describe_transport_error(exc, self._timeout)
+                raw = await self._wire.send(out)
+            except TransportFailure as failure:
                 log.debug(
                     "api.request",
                     method=method,
                     path=path,
                     status=None,
                     attempt=attempt,
-                    error=reason,
+                    error=failure.reason,
                 )
-                if not isinstance(exc, NOT_SENT) and not resend_if_sent:
-                    raise _AnswerLost(reason) from exc
+                if failure.sent and not resend_if_sent:
+                    raise _AnswerLost(failure.reason) from failure
                 delay = policy.backoff(attempt)
                 if not policy.may_retry(attempt, started, delay):
-                    raise unreachable(self._where, reason) from exc
-                await policy.sleep(delay)
+                    raise unreachable(self._where, failure.reason) from failure
+                await self._sleep(delay)
                 continue
             except TimeoutError:
                 reason = (
-                    f"no complete answer to {request} within {self._bounds.deadline:g} s "
+                    f"no complete answer to {request} within {bounds.deadline:g} s "
                     "(the server was too slow or kept the connection open)"
                 )
                 log.debug("api.request", method=method, path=path, status=None, error=reason)
                 if not resend_if_sent:
                     raise _AnswerLost(reason) from None
                 raise unreachable(self._where, reason) from None
-            except _TooLarge as big:
+            except AnswerTooLarge as big:
                 raise self._too_large(request, big.declared) from None
-            except httpx.DecodingError:
+            except UndecodableAnswer:
                 raise MalformedAnswer(
                     f"the portal's answer to {request} is malformed: its body could not be "
                     "decoded (Content-Encoding)",
                     request=request,
                     hint=CONTRACT_HINT,
                 ) from None
+            answer = Answer(request, raw.status, raw.reason, raw.headers, raw.content)
             log.debug(
                 "api.request",
                 method=method,
@@ -447,38 +466,9 @@ class PortalClient:
                 retry_after = parse_retry_after(answer.header("Retry-After"))
                 delay = policy.delay(attempt, retry_after)
                 if policy.may_retry(attempt, started, delay):
-                    await policy.sleep(delay)
+                    await self._sleep(delay)
                     continue
             return answer, attempt
-
-    async def _attempt(
-        self, method: str, path: str, request: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> Answer:
-        """One request and its whole answer, within the size cap and the overall deadline."""
-        bounds = self._bounds
-        built = self._http.build_request(method, path, headers=headers, **kwargs)
-        async with asyncio.timeout(bounds.deadline):
-            response = await self._http.send(built, stream=True)
-            try:
-                declared = response.headers.get("Content-Length", "").strip()
-                if declared.isdigit() and int(declared) > bounds.max_bytes:
-                    raise _TooLarge(int(declared))
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > bounds.max_bytes:
-                        raise _TooLarge(None)
-                    chunks.append(chunk)
-            finally:
-                await response.aclose()
-        return Answer(
-            request=request,
-            status=response.status_code,
-            reason=response.reason_phrase,
-            headers=response.headers,
-            content=b"".join(chunks),
-        )
 
     def _too_large(self, request: str, declared: int | None) -> MalformedAnswer:
         limit = _size(self._bounds.max_bytes)
@@ -527,11 +517,17 @@ class PortalClient:
         return self._parse(answer, lambda body: routes.parse_template(body, etag, event=event))
 
 
-def _request_name(method: str, path: str, base_url: httpx.URL) -> str:
+def _json(body: Any) -> bytes:
+    """A JSON request body (compact, UTF-8)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _request_name(method: str, path: str, base_url: str) -> str:
     """``GET /v1/portal/settings``: how messages name a request, by the path it was sent to
     (after the base URL's own path, so a base URL ending in /v1 shows as /v1/v1/...)."""
     parts = urlsplit(path)
-    sent = parts.path if parts.scheme else base_url.path.rstrip("/") + "/" + path.lstrip("/")
+    base_path = urlsplit(base_url).path
+    sent = parts.path if parts.scheme else base_path.rstrip("/") + "/" + path.lstrip("/")
     return f"{method} {quote_server(sent, 120)}"
 
 

@@ -1,6 +1,7 @@
-"""Translate httpx failures and API error answers into the project's exceptions.
+"""Translate API error answers into the project's exceptions (``httpwire`` does the same for
+httpx's failures).
 
-This is the boundary: nothing above ``reconciler.api`` ever sees an httpx type. No message
+Nothing above ``reconciler.api`` ever sees an httpx type. No message
 built here contains the API key: it only ever travels in a request header, and request
 headers are never part of a message. Text the server chose (problem+json ``detail``,
 ``request_id``, a reason phrase) is escaped with ``textsafe.safe_line`` and cut short before
@@ -14,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from reconciler.api.bounds import Bounds, NotJson, TooDeep, load_json
 from reconciler.api.routes import problem_fields
 from reconciler.errors import (
@@ -28,13 +27,6 @@ from reconciler.errors import (
     RateLimited,
 )
 from reconciler.textsafe import safe_line
-
-#: Failures that happen before any byte of the request left: always safe to retry.
-NOT_SENT: tuple[type[httpx.TransportError], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-)
 
 UNREACHABLE_HINT = "check PORTAL_API_URL and your network"
 CONTRACT_HINT = (
@@ -53,14 +45,15 @@ def quote_server(text: str, limit: int = QUOTE_LIMIT) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """A complete answer, read within the bounds: what the client works with after httpx.
+    """A complete answer, read within the bounds: what the client works with after the wire.
 
     ``request`` names it for messages (``GET /v1/portal/settings``)."""
 
     request: str
     status: int
     reason: str
-    headers: httpx.Headers
+    #: header names lower-case
+    headers: Mapping[str, str]
     content: bytes
 
     @property
@@ -68,8 +61,7 @@ class Answer:
         return 200 <= self.status < 300
 
     def header(self, name: str) -> str | None:
-        value: str | None = self.headers.get(name)
-        return value
+        return self.headers.get(name.lower())
 
     @property
     def request_id(self) -> str | None:
@@ -92,20 +84,6 @@ class Answer:
             request_id=self.request_id,
             hint=CONTRACT_HINT,
         )
-
-
-def describe_transport_error(exc: httpx.TransportError, timeout: float) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connecting timed out after {timeout:g} s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g} s"
-    if isinstance(exc, httpx.ConnectError):
-        reason = quote_server(str(exc)) or "connection failed"
-        return f"connection failed ({reason})"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return "the connection was dropped before a complete response"
-    name = type(exc).__name__
-    return f"{name}: {quote_server(str(exc))}" if str(exc) else name
 
 
 def unreachable(where: str, reason: str, *, hint: str = UNREACHABLE_HINT) -> ApiUnreachable:

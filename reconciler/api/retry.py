@@ -8,12 +8,10 @@ jitter. ``sleep``, ``random`` and ``clock`` are injectable so tests never really
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,8 @@ class RetryPolicy:
     deadline: float = 90.0
     retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504})
     read_retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+    #: how to wait between attempts; None: the runtime's (``asyncio.sleep`` or ``time.sleep``)
+    sleep: Callable[[float], Awaitable[None]] | None = field(default=None, compare=False)
     random: Callable[[], float] = field(default=random.random, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
@@ -66,6 +65,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # email is a big package; dates are rare
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -1,21 +1,17 @@
 """``portalctl preview``: the portal and its emails as customers will see them, before and
 after apply, written as a self-contained HTML page (and PNG screenshots with ``--png``).
 
-Planning is ``plan``'s own path (``reconcile.plan_runs`` through ``cli.reconcile._plan``):
+Planning is ``plan``'s own path (``cli.reconcile._plan``):
 the same target announcement, diagnostics, fleet summary and exit codes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.reconcile import _connection, _fleet, _sources
-
-if TYPE_CHECKING:
-    from reconciler.preview.page import Preview
 
 
 @click.command()
@@ -36,22 +32,17 @@ def preview(sources: tuple[str, ...], out_dir: Path, png: bool, parallelism: int
     the portal like `plan` (never writes) and writes OUT/index.html: no script, no request
     to any other host, images inlined; each email in a sandboxed frame with sample values.
     """
-    from reconciler.api import run_sync
     from reconciler.cli.reconcile import _connection_of, _expand, _finish, _plan
-    from reconciler.cli.wiring import api_session
+    from reconciler.cli.wiring import with_session
     from reconciler.preview.browser import find_browser
     from reconciler.preview.output import write_preview
     from reconciler.preview.runs import previews_of
-    from reconciler.reconcile import exit_code
+    from reconciler.reconcile import exit_code, runtime_of
 
     browser = find_browser() if png else None  # no browser: fail before reading anything
     runs = _plan(_expand(sources, shard), _connection_of(api_url, insecure), parallelism)
 
-    async def build() -> list[Preview]:
-        async with api_session() as api:
-            return await previews_of(runs, api)
-
-    previews = run_sync(build())
+    previews = with_session(runtime_of(runs), lambda api: previews_of(runs, api))
     if previews:
         for path in write_preview(previews, out_dir, browser=browser):
             click.echo(f"wrote {path}")

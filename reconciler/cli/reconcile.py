@@ -92,9 +92,8 @@ def _render(runs: Sequence[PortalRun], fmt: str, **options: Any) -> str:
 def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRun]:
     """Plan every source (progress on stderr), then say where each portal is and what the
     spec's lint found. With one portal, its error is raised here, as for any command."""
-    from reconciler.api import run_sync
-    from reconciler.cli.wiring import Progress, api_session
-    from reconciler.reconcile import plan_runs
+    from reconciler.cli.wiring import Progress, with_session
+    from reconciler.reconcile import plan_runs, prepare_runs, runtime_of
     from reconciler.render.report import planned_lines
 
     if len(sources.paths) != 1:
@@ -102,12 +101,12 @@ def _plan(sources: Sources, conn: Connection, parallelism: int) -> list[PortalRu
         click.echo(f"portalctl: fleet: {verb} {plural(len(sources.paths), 'portal')} "
                    f"(parallelism {parallelism})", err=True)  # fmt: skip
     progress = Progress(len(sources.paths), label="planning")
-
-    async def go() -> list[PortalRun]:
-        async with api_session(parallelism=parallelism) as api:
-            return await plan_runs(sources, conn, api, parallelism=parallelism, on_done=progress)
-
-    runs = run_sync(go())
+    # One portal: load it first, to learn whether it is the embedded sandbox (the inline
+    # runtime, no event loop); a fleet loads each spec in its job, overlapping network waits.
+    prepared = prepare_runs(sources, conn) if len(sources.paths) == 1 else None
+    runs = with_session(runtime_of(prepared), lambda api: plan_runs(
+        sources, conn, api, parallelism=parallelism, on_done=progress, prepared=prepared,
+    ), parallelism=parallelism)  # fmt: skip
     _echo(planned_lines(runs, annotate=bool(os.environ.get("GITHUB_ACTIONS"))))
     if len(runs) == 1 and runs[0].error is not None and runs[0].plan is None:
         raise runs[0].error
@@ -214,9 +213,8 @@ def apply(sources: tuple[str, ...], auto_approve: bool, allow_disruptive: bool, 
     folder `plan --out DIR` wrote) apply a fleet: all plans are shown, one 'yes' applies
     them all, a failure stops only its own portal.
     """
-    from reconciler.api import run_sync
-    from reconciler.cli.wiring import Progress, api_session
-    from reconciler.reconcile import apply_runs, exit_code, refuse
+    from reconciler.cli.wiring import Progress, with_session
+    from reconciler.reconcile import apply_runs, exit_code, refuse, runtime_of
     from reconciler.render.report import applied_lines, apply_summary
 
     found = _expand(sources, shard, plans=True)
@@ -247,15 +245,10 @@ def apply(sources: tuple[str, ...], auto_approve: bool, allow_disruptive: bool, 
         click.echo(f"{where}{step.resource}: {step.action.value} done"
                    f"{f' ({names})' if names else ''}")  # fmt: skip
 
-    async def go() -> list[PortalRun]:
-        async with api_session(parallelism=parallelism) as api:
-            progress = Progress(len(todo) if many else 0, label="applying")
-            return await apply_runs(
-                runs, api, allow_disruptive=allow_disruptive, parallelism=parallelism,
-                on_write=wrote, on_done=progress,
-            )  # fmt: skip
-
-    runs = run_sync(go())
+    progress, planned = Progress(len(todo) if many else 0, label="applying"), runs
+    runs = with_session(runtime_of(planned), lambda api: apply_runs(
+        planned, api, allow_disruptive=allow_disruptive, parallelism=parallelism,
+        on_write=wrote, on_done=progress), parallelism=parallelism)  # fmt: skip
     stdout, stderr = applied_lines(runs)
     _echo(stdout, err=False)
     _echo(stderr)
@@ -290,16 +283,15 @@ def _confirm() -> None:
 @_connection
 def export(out_dir: Path, force: bool, api_url: str | None, insecure: bool) -> int:
     """Write the live portal as portal.yaml (+ templates, logo): export then plan = no changes."""
-    from reconciler.api import run_sync
-    from reconciler.cli.wiring import api_session
+    from reconciler.api.runtime import runtime_for
+    from reconciler.cli.wiring import with_session
     from reconciler.reconcile import export as export_core
 
     target = _connection_of(api_url, insecure, ci_sandbox=False).resolve(None)
     click.echo(f"portalctl: target: {target.describe()}", err=True)
 
-    async def go() -> list[Path]:
-        async with api_session() as api:
-            return await export_core(api, target, out_dir, force=force)
-
-    _echo([f"wrote {path}" for path in run_sync(go())], err=False)
+    written = with_session(
+        runtime_for([target.url]), lambda api: export_core(api, target, out_dir, force=force)
+    )
+    _echo([f"wrote {path}" for path in written], err=False)
     return ExitCode.OK

@@ -1,7 +1,7 @@
 """The sandbox's portal content rules: defaults, validation, image sniffing (no I/O).
 
 Every rule here is part of the contract (``schemas/portal-api.openapi.yaml``); a
-violation raises ``Problem``, which the app turns into ``application/problem+json``.
+violation raises ``Problem``, which the portal turns into ``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
 
 
 class Problem(Exception):
-    """An API error, rendered as RFC 9457 problem+json by the app."""
+    """An API error, rendered as RFC 9457 problem+json by the portal."""
 
     def __init__(
         self,

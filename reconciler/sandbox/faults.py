@@ -1,7 +1,7 @@
 """Fault injection for the sandbox: latency, 500s, dropped connections, 429s, 412 races.
 
 ``Faults`` is the configuration (set by ``sandbox serve`` flags, or at run time with
-``PUT /_sandbox/faults``); ``FaultState`` is what the running app keeps: the seeded random
+``PUT /_sandbox/faults``); ``FaultState`` is what the running portal keeps: the seeded random
 source, the per-key token buckets and the per-tenant write counters.
 """
 
@@ -111,7 +111,7 @@ class RateDecision:
 
 
 class FaultState:
-    """Mutable fault bookkeeping of one running app (single event loop: no locking)."""
+    """Mutable fault bookkeeping of one running portal (one caller at a time: no locking)."""
 
     def __init__(self, faults: Faults) -> None:
         self.faults = faults

@@ -1,5 +1,9 @@
 """Route handlers of the sandbox: the public contract plus the ``/_sandbox/`` admin routes.
 
+A handler takes one routed ``Call`` and returns a ``PortalResponse``, or raises
+``content.Problem``; it knows no web framework (``portal`` routes to it, keys and faults
+come first there).
+
 Each conditional write reads the resource, checks If-Match, decides and commits inside one
 store transaction (``BEGIN IMMEDIATE``: compare-and-swap), so no other writer, on this event
 loop or in another process on the same SQLite file, can commit between the check and the
@@ -13,11 +17,6 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
 from reconciler.sandbox.content import (
     MAX_LOCALES_PER_EVENT,
     Problem,
@@ -29,12 +28,40 @@ from reconciler.sandbox.content import (
     validate_template,
 )
 from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.messages import PortalRequest, PortalResponse, json_response, response
 from reconciler.sandbox.state import SandboxState
 from reconciler.sandbox.store import LocaleDelete, LocaleWrite, SettingsWrite, TemplateWrite
 
 LOGO_PATH = "/v1/portal/settings/branding/logo"
 MERGE_PATCH = "application/merge-patch+json"
-_FORM_LIMIT = 4 * 1024 * 1024
+#: The largest multipart part a front end should parse for the logo upload (the logo limit
+#: itself, 512 KiB, is checked here, with a clear 422).
+FORM_PART_LIMIT = 4 * 1024 * 1024
+
+
+class Call:
+    """One request routed to a handler: the request, the path's parameters, the sandbox,
+    and whose portal it is (``tenant`` = hash of the key, ``mode`` = test | live; both
+    empty on the admin routes, which belong to no tenant).
+
+    A plain class, not a dataclass: one fewer class to generate when the embedded target
+    starts."""
+
+    __slots__ = ("mode", "params", "request", "state", "tenant")
+
+    def __init__(
+        self,
+        request: PortalRequest,
+        params: Mapping[str, str],
+        state: SandboxState,
+        tenant: str = "",
+        mode: str = "",
+    ) -> None:
+        self.request = request
+        self.params = params
+        self.state = state
+        self.tenant = tenant
+        self.mode = mode
 
 
 def etag_of(representation: Mapping[str, Any]) -> str:
@@ -43,38 +70,33 @@ def etag_of(representation: Mapping[str, Any]) -> str:
     return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
 
 
-def _state(request: Request) -> SandboxState:
-    state: SandboxState = request.app.state.sandbox
-    return state
+def _tenant(call: Call) -> tuple[str, str]:
+    return call.tenant, call.mode
 
 
-def _tenant(request: Request) -> tuple[str, str]:
-    return request.scope["sandbox.tenant"], request.scope["sandbox.mode"]
-
-
-def _settings_body(request: Request, stored: Mapping[str, Any]) -> dict[str, Any]:
+def _settings_body(call: Call, stored: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(json.dumps(stored))
     logo = body["branding"].get("logo")
     if logo is not None:
-        base = str(request.base_url).rstrip("/")
+        base = call.request.base_url.rstrip("/")
         body["branding"]["logo"] = {"url": f"{base}{LOGO_PATH}/{logo['sha256']}", **logo}
     return body
 
 
-def _settings_response(request: Request, stored: Mapping[str, Any]) -> JSONResponse:
-    return JSONResponse(_settings_body(request, stored), headers={"ETag": etag_of(stored)})
+def _settings_response(call: Call, stored: Mapping[str, Any]) -> PortalResponse:
+    return json_response(_settings_body(call, stored), headers={"ETag": etag_of(stored)})
 
 
-def _template_response(template: Mapping[str, Any]) -> JSONResponse:
-    return JSONResponse(dict(template), headers={"ETag": etag_of(template)})
+def _template_response(template: Mapping[str, Any]) -> PortalResponse:
+    return json_response(dict(template), headers={"ETag": etag_of(template)})
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def _media_type(call: Call) -> str:
+    return call.request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _require_media_type(request: Request, *allowed: str) -> None:
-    if _media_type(request) not in allowed:
+def _require_media_type(call: Call, *allowed: str) -> None:
+    if _media_type(call) not in allowed:
         raise Problem(
             415,
             "unsupported_media_type",
@@ -84,8 +106,8 @@ def _require_media_type(request: Request, *allowed: str) -> None:
         )
 
 
-def _if_match(request: Request, resource: str) -> str:
-    value = request.headers.get("if-match", "").strip()
+def _if_match(call: Call, resource: str) -> str:
+    value = call.request.headers.get("if-match", "").strip()
     if not value:
         raise Problem(
             428,
@@ -111,11 +133,10 @@ def _check_precondition(if_match: str, current: str, resource: str) -> None:
         )
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
+def _json(call: Call) -> Any:
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return json.loads(call.request.body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise Problem(
             400, "invalid_json", "Bad Request", f"the body is not valid JSON: {exc}"
         ) from exc
@@ -124,16 +145,16 @@ async def _json(request: Request) -> Any:
 # --- settings -----------------------------------------------------------------------------
 
 
-async def get_settings(request: Request) -> Response:
-    tenant, mode = _tenant(request)
-    return _settings_response(request, _state(request).store.settings(tenant, mode))
+async def get_settings(call: Call) -> PortalResponse:
+    tenant, mode = _tenant(call)
+    return _settings_response(call, call.state.store.settings(tenant, mode))
 
 
-async def patch_settings(request: Request) -> Response:
-    _require_media_type(request, MERGE_PATCH)
-    if_match = _if_match(request, "settings")
-    patch = await _json(request)
-    tenant, mode = _tenant(request)
+async def patch_settings(call: Call) -> PortalResponse:
+    _require_media_type(call, MERGE_PATCH)
+    if_match = _if_match(call, "settings")
+    patch = _json(call)
+    tenant, mode = _tenant(call)
 
     def decide(current: dict[str, Any]) -> SettingsWrite | None:
         _check_precondition(if_match, etag_of(current), "settings")
@@ -141,27 +162,24 @@ async def patch_settings(request: Request) -> Response:
         unchanged = {k: v for k, v in current.items() if k != "updated_at"}
         return None if wanted == unchanged else SettingsWrite(wanted)
 
-    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
+    return _settings_response(call, call.state.store.update_settings(tenant, mode, decide))
 
 
-async def put_logo(request: Request) -> Response:
-    _require_media_type(request, "multipart/form-data")
-    if_match = _if_match(request, "settings")
-    try:
-        async with request.form(max_files=4, max_fields=4, max_part_size=_FORM_LIMIT) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise Problem(
-                    422,
-                    "missing_file",
-                    "Unprocessable Content",
-                    "send the logo as the multipart part named 'file'",
-                    param="file",
-                )
-            data = await upload.read()
-    except MultiPartException as exc:
-        raise Problem(400, "invalid_multipart", "Bad Request", exc.message, param="file") from exc
-    tenant, mode = _tenant(request)
+async def put_logo(call: Call) -> PortalResponse:
+    _require_media_type(call, "multipart/form-data")
+    if_match = _if_match(call, "settings")
+    files = {} if call.request.form is None else await call.request.form()
+    upload = files.get("file")
+    if upload is None:
+        raise Problem(
+            422,
+            "missing_file",
+            "Unprocessable Content",
+            "send the logo as the multipart part named 'file'",
+            param="file",
+        )
+    data = upload.data
+    tenant, mode = _tenant(call)
     sha = hashlib.sha256(data).hexdigest()
 
     def decide(current: dict[str, Any]) -> SettingsWrite | None:
@@ -179,12 +197,12 @@ async def put_logo(request: Request) -> Response:
         }
         return SettingsWrite(current, logo_blob=(sha, content_type, data))
 
-    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
+    return _settings_response(call, call.state.store.update_settings(tenant, mode, decide))
 
 
-async def delete_logo(request: Request) -> Response:
-    if_match = _if_match(request, "settings")
-    tenant, mode = _tenant(request)
+async def delete_logo(call: Call) -> PortalResponse:
+    if_match = _if_match(call, "settings")
+    tenant, mode = _tenant(call)
 
     def decide(current: dict[str, Any]) -> SettingsWrite | None:
         _check_precondition(if_match, etag_of(current), "settings")
@@ -193,18 +211,20 @@ async def delete_logo(request: Request) -> Response:
         current["branding"]["logo"] = None
         return SettingsWrite(current)
 
-    return _settings_response(request, _state(request).store.update_settings(tenant, mode, decide))
+    return _settings_response(call, call.state.store.update_settings(tenant, mode, decide))
 
 
-async def get_logo_file(request: Request) -> Response:
-    tenant, mode = _tenant(request)
-    store = _state(request).store
+async def get_logo_file(call: Call) -> PortalResponse:
+    tenant, mode = _tenant(call)
+    store = call.state.store
     store.settings(tenant, mode)
-    blob = store.logo_blob(tenant, request.path_params["sha256"])
+    blob = store.logo_blob(tenant, call.params["sha256"])
     if blob is None:
         raise Problem(404, "not_found", "Not Found", "no logo with that sha256", param="sha256")
     content_type, data = blob
-    return Response(data, media_type=content_type, headers={"Cache-Control": "max-age=31536000"})
+    return response(
+        200, data, media_type=content_type, headers={"Cache-Control": "max-age=31536000"}
+    )
 
 
 # --- templates ----------------------------------------------------------------------------
@@ -214,34 +234,34 @@ def _with_etag(template: Mapping[str, Any]) -> dict[str, Any]:
     return {**template, "etag": etag_of(template)}
 
 
-async def list_templates(request: Request) -> Response:
+async def list_templates(call: Call) -> PortalResponse:
     """Every template with its translations, each with its own ETag: a plan's one read."""
-    tenant, mode = _tenant(request)
-    store = _state(request).store
+    tenant, mode = _tenant(call)
+    store = call.state.store
     templates = store.templates(tenant, mode)
     by_event: dict[str, list[dict[str, Any]]] = {}
     for stored in store.locales(tenant, mode):
         item = {k: v for k, v in stored.items() if k != "event"}
         by_event.setdefault(stored["event"], []).append({**item, "etag": etag_of(stored)})
-    return JSONResponse(
+    return json_response(
         {"data": [{**_with_etag(t), "locales": by_event.get(t["event"], [])} for t in templates]}
     )
 
 
-async def get_template(request: Request) -> Response:
-    event = request.path_params["event"]
+async def get_template(call: Call) -> PortalResponse:
+    event = call.params["event"]
     check_event(event)
-    tenant, mode = _tenant(request)
-    return _template_response(_state(request).store.template(tenant, mode, event))
+    tenant, mode = _tenant(call)
+    return _template_response(call.state.store.template(tenant, mode, event))
 
 
-async def put_template(request: Request) -> Response:
-    event = request.path_params["event"]
+async def put_template(call: Call) -> PortalResponse:
+    event = call.params["event"]
     check_event(event)
-    _require_media_type(request, "application/json")
-    if_match = _if_match(request, f"templates/{event}")
-    payload = await _json(request)
-    tenant, mode = _tenant(request)
+    _require_media_type(call, "application/json")
+    if_match = _if_match(call, f"templates/{event}")
+    payload = _json(call)
+    tenant, mode = _tenant(call)
 
     def decide(current: dict[str, Any]) -> TemplateWrite | None:
         _check_precondition(if_match, etag_of(current), f"templates/{event}")
@@ -250,14 +270,14 @@ async def put_template(request: Request) -> Response:
             return None
         return TemplateWrite(subject, body, is_default=False)
 
-    return _template_response(_state(request).store.update_template(tenant, mode, event, decide))
+    return _template_response(call.state.store.update_template(tenant, mode, event, decide))
 
 
-async def delete_template(request: Request) -> Response:
-    event = request.path_params["event"]
+async def delete_template(call: Call) -> PortalResponse:
+    event = call.params["event"]
     check_event(event)
-    if_match = _if_match(request, f"templates/{event}")
-    tenant, mode = _tenant(request)
+    if_match = _if_match(call, f"templates/{event}")
+    tenant, mode = _tenant(call)
 
     def decide(current: dict[str, Any]) -> TemplateWrite | None:
         _check_precondition(if_match, etag_of(current), f"templates/{event}")
@@ -266,7 +286,7 @@ async def delete_template(request: Request) -> Response:
         subject, body = default_template(event)
         return TemplateWrite(subject, body, is_default=True)
 
-    return _template_response(_state(request).store.update_template(tenant, mode, event, decide))
+    return _template_response(call.state.store.update_template(tenant, mode, event, decide))
 
 
 # --- translations of a template ----------------------------------------------------------
@@ -276,24 +296,24 @@ async def delete_template(request: Request) -> Response:
 # customers of that language get the event's default template again.
 
 
-def _locale_target(request: Request) -> tuple[str, str, str]:
+def _locale_target(call: Call) -> tuple[str, str, str]:
     """(event, canonical tag, resource name) of the request path; 404/422 when bad."""
-    event = request.path_params["event"]
+    event = call.params["event"]
     check_event(event)
-    tag = check_locale_tag(request.path_params["tag"])
+    tag = check_locale_tag(call.params["tag"])
     return event, tag, f"templates/{event}/locales/{tag}"
 
 
-def _locale_response(stored: Mapping[str, Any], status_code: int = 200) -> JSONResponse:
-    return JSONResponse(dict(stored), status_code=status_code, headers={"ETag": etag_of(stored)})
+def _locale_response(stored: Mapping[str, Any], status: int = 200) -> PortalResponse:
+    return json_response(dict(stored), status, headers={"ETag": etag_of(stored)})
 
 
 def _check_locale_preconditions(
-    request: Request, current: Mapping[str, Any] | None, resource: str
+    call: Call, current: Mapping[str, Any] | None, resource: str
 ) -> None:
     """RFC 9110 If-Match / If-None-Match against a resource that may not exist."""
-    if_match = request.headers.get("if-match", "").strip()
-    if_none_match = request.headers.get("if-none-match", "").strip()
+    if_match = call.request.headers.get("if-match", "").strip()
+    if_none_match = call.request.headers.get("if-none-match", "").strip()
     if not if_match and not if_none_match:
         raise Problem(
             428,
@@ -325,10 +345,10 @@ def _check_locale_preconditions(
         )
 
 
-async def get_locale(request: Request) -> Response:
-    event, tag, resource = _locale_target(request)
-    tenant, mode = _tenant(request)
-    for stored in _state(request).store.locales(tenant, mode, event):
+async def get_locale(call: Call) -> PortalResponse:
+    event, tag, resource = _locale_target(call)
+    tenant, mode = _tenant(call)
+    for stored in call.state.store.locales(tenant, mode, event):
         if stored["locale"] == tag:
             return _locale_response(stored)
     raise Problem(
@@ -340,17 +360,17 @@ async def get_locale(request: Request) -> Response:
     )
 
 
-async def put_locale(request: Request) -> Response:
-    event, tag, resource = _locale_target(request)
-    _require_media_type(request, "application/json")
-    payload = await _json(request)
-    tenant, mode = _tenant(request)
-    store = _state(request).store
+async def put_locale(call: Call) -> PortalResponse:
+    event, tag, resource = _locale_target(call)
+    _require_media_type(call, "application/json")
+    payload = _json(call)
+    tenant, mode = _tenant(call)
+    store = call.state.store
     created = False
 
     def decide(current: dict[str, Any] | None) -> LocaleWrite | None:
         nonlocal created
-        _check_locale_preconditions(request, current, resource)
+        _check_locale_preconditions(call, current, resource)
         subject, body = validate_template(payload)
         if current is None:
             if store.count_locales(tenant, event) >= MAX_LOCALES_PER_EVENT:
@@ -371,9 +391,9 @@ async def put_locale(request: Request) -> Response:
     return _locale_response(stored, 201 if created else 200)
 
 
-async def delete_locale(request: Request) -> Response:
-    event, tag, resource = _locale_target(request)
-    if not request.headers.get("if-match", "").strip():
+async def delete_locale(call: Call) -> PortalResponse:
+    event, tag, resource = _locale_target(call)
+    if not call.request.headers.get("if-match", "").strip():
         raise Problem(
             428,
             "precondition_required",
@@ -381,42 +401,42 @@ async def delete_locale(request: Request) -> Response:
             f"deleting {resource} needs an If-Match header with the ETag of the last read (or *)",
             param="If-Match",
         )
-    tenant, mode = _tenant(request)
+    tenant, mode = _tenant(call)
 
     def decide(current: dict[str, Any] | None) -> LocaleDelete:
-        _check_locale_preconditions(request, current, resource)
+        _check_locale_preconditions(call, current, resource)
         return LocaleDelete()
 
-    _state(request).store.update_locale(tenant, mode, event, tag, decide)
-    return Response(status_code=204)
+    call.state.store.update_locale(tenant, mode, event, tag, decide)
+    return response(204)
 
 
 # --- admin (sandbox only, not part of the contract) ---------------------------------------
 
 
-async def admin_requests(request: Request) -> Response:
-    state = _state(request)
-    if request.method == "DELETE":
+async def admin_requests(call: Call) -> PortalResponse:
+    state = call.state
+    if call.request.method == "DELETE":
         state.requests.clear()
-        return Response(status_code=204)
-    return JSONResponse({"data": state.requests})
+        return response(204)
+    return json_response({"data": state.requests})
 
 
-async def admin_faults(request: Request) -> Response:
-    state = _state(request)
-    if request.method == "PUT":
+async def admin_faults(call: Call) -> PortalResponse:
+    state = call.state
+    if call.request.method == "PUT":
         try:
-            state.faults.replace(Faults.from_json(json.loads(await request.body() or b"{}")))
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse(state.faults.faults.to_json())
+            state.faults.replace(Faults.from_json(json.loads(call.request.body or b"{}")))
+        except (ValueError, RecursionError) as exc:
+            return json_response({"error": str(exc)}, 400)
+    return json_response(state.faults.faults.to_json())
 
 
-async def admin_health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+async def admin_health(call: Call) -> PortalResponse:
+    return json_response({"status": "ok"})
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Call], Awaitable[PortalResponse]]
 
 ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/v1/portal/settings", get_settings, ["GET"]),

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from reconciler import logs
 from reconciler.errors import UsageError
 from reconciler.model import SANDBOX_KEY
 from reconciler.sandbox.app import DROP_EXTENSION
@@ -145,6 +146,7 @@ def run(
             hint="pick a writable path with --db",
         ) from exc
     accepts = accepted_keys(api_keys, any_key=any_key)
+    logs.route_stdlib()  # uvicorn logs through stdlib logging
     try:
         serve(
             app,

@@ -1,6 +1,7 @@
-"""What a running sandbox keeps (``app.state.sandbox``), shared by the app and its handlers.
+"""What a running sandbox keeps (``SandboxPortal.state``; ``app.state.sandbox`` over HTTP),
+shared by the portal and its handlers.
 
-Its own module so that ``handlers`` and ``app`` both import it and neither imports the
+Its own module so that ``handlers`` and ``portal`` both import it and neither imports the
 other inside a function (issue 10: no import circle).
 """
 
@@ -26,7 +27,7 @@ def key_hash(key: str) -> str:
 
 @dataclass
 class SandboxState:
-    """Everything the running sandbox keeps; ``app.state.sandbox``.
+    """Everything the running sandbox keeps; ``SandboxPortal.state``.
 
     ``admin_keys``: when not None, the ``/_sandbox/`` admin routes demand one of these keys
     (by hash). ``sandbox serve --public`` sets it to the keys given with ``--api-key``: not

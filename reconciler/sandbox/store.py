@@ -117,7 +117,8 @@ class LocaleDelete:
 
 
 class Store:
-    """The sandbox database. Single-threaded use (one event loop); not thread-safe."""
+    """The sandbox database. One caller at a time (an event loop, or one in-process caller);
+    not thread-safe."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

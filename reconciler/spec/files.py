@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import re
 import stat
@@ -47,7 +46,11 @@ def shown(rel: str) -> str:
     shortened if it is very long."""
     if len(rel) > 80:
         rel = f"{rel[:40]}…{rel[-20:]}"
-    return f'"{rel}"' if rel.isprintable() else json.dumps(rel, ensure_ascii=False)
+    if rel.isprintable():
+        return f'"{rel}"'
+    import json  # ~2 ms: only for a path holding control characters
+
+    return json.dumps(rel, ensure_ascii=False)
 
 
 def resolve_inside(spec_dir: Path, rel: str, *, what: str) -> Path:

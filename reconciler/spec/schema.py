@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -94,6 +93,8 @@ def schema_sha256() -> str:
 
 def load_schema() -> dict[str, Any]:
     """The spec's JSON Schema (Draft 2020-12) as a fresh dict."""
+    import json  # like every json use below: only when a spec has errors to explain
+
     schema: dict[str, Any] = json.loads(schema_text())
     return schema
 
@@ -257,6 +258,8 @@ def _secret(origin: Origin, path: str) -> Diagnostic:
 def _explain(error: Any, tree: YMap, file: str) -> list[tuple[Diagnostic | None, Path_]]:
     """The diagnostics for one jsonschema error, each with the path it makes invalid. A
     ``None`` diagnostic marks the path invalid without a message (another one says it)."""
+    import json
+
     path: Path_ = tuple(error.absolute_path)
     node = lookup(tree, path)
     kind = error.validator
@@ -432,6 +435,8 @@ def _type_error(error: Any, node: YNode | None, diag: Any) -> tuple[Diagnostic, 
 
 
 def _const_error(error: Any, path: Path_, diag: Any) -> tuple[Diagnostic, Path_]:
+    import json
+
     const, value = error.validator_value, error.instance
     if path == ("version",):
         return diag(  # type: ignore[no-any-return]
@@ -464,6 +469,8 @@ def describe(value: Any) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return f"the date {value.isoformat()}"
     if isinstance(value, str):
+        import json
+
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"the text {json.dumps(shown)}"
     if isinstance(value, dict):

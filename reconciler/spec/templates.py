@@ -15,11 +15,15 @@ from reconciler.textsafe import safe_line
 
 OPEN, CLOSE = "{{", "}}"
 
+#: What the placeholder scan stops at; at one position ``{{`` wins over ``}}``.
+_TOKEN = re.compile(r"\{\{|\}\}|\n")
 #: An unclosed placeholder as far as its variable name goes: ``{{invoice_number``.
 _UNCLOSED = re.compile(r"\{\{[ \t]*[^\s{}]*")
 
 
-@dataclass(frozen=True)
+# eq=False: problems are compared by identity only (nothing compares two by value), and
+# Python 3.11 compiles each generated method at start-up (~0.07 ms for __eq__).
+@dataclass(frozen=True, eq=False)
 class SyntaxProblem:
     """A placeholder mistake: ``index`` of ``marker`` (``{{`` or ``}}``) in the text."""
 
@@ -40,12 +44,16 @@ def _snippet(text: str, start: int, end: int | None = None) -> str:
 
 
 def syntax_problems(text: str) -> list[SyntaxProblem]:
-    """Every malformed placeholder in ``text``, in order."""
+    """Every malformed placeholder in ``text``, in order.
+
+    The scan jumps from one ``{{``, ``}}`` or line end to the next (``_TOKEN``), which at any
+    position tries them in that order, as reading character by character would."""
     out: list[SyntaxProblem] = []
     opened: int | None = None
     i = 0
-    while i < len(text):
-        if text.startswith(OPEN, i):
+    while (token := _TOKEN.search(text, i)) is not None:
+        i = token.start()
+        if token.group() == OPEN:
             if opened is not None:
                 end = _skip_to_close(text, i)
                 out.append(
@@ -61,7 +69,7 @@ def syntax_problems(text: str) -> list[SyntaxProblem]:
             opened = i
             i += 2
             continue
-        if text.startswith(CLOSE, i):
+        if token.group() == CLOSE:
             if opened is None:
                 out.append(
                     SyntaxProblem(
@@ -76,7 +84,7 @@ def syntax_problems(text: str) -> list[SyntaxProblem]:
                 opened = None
             i += 2
             continue
-        if text[i] == "\n" and opened is not None:
+        if opened is not None:  # a line end
             out.append(_unclosed(text, opened))
             opened = None
         i += 1
@@ -88,20 +96,19 @@ def syntax_problems(text: str) -> list[SyntaxProblem]:
 def _skip_to_close(text: str, index: int) -> int:
     """After a nested ``{{``: continue past the end of the outer placeholder."""
     depth, i = 0, index
-    while i < len(text):
-        if text.startswith(OPEN, i):
+    while (token := _TOKEN.search(text, i)) is not None:
+        i = token.start()
+        if token.group() == OPEN:
             depth += 1
             i += 2
-        elif text.startswith(CLOSE, i):
+        elif token.group() == CLOSE:
             depth -= 1
             i += 2
             if depth < 0:
                 return i
-        elif text[i] == "\n":
-            return i
         else:
-            i += 1
-    return i
+            return i
+    return len(text)
 
 
 def _unclosed(text: str, opened: int) -> SyntaxProblem:

@@ -1,4 +1,5 @@
-"""Test doubles around the real sandbox app: a flaky ASGI wrapper, recorded sleeps."""
+"""Test doubles around the real sandbox app: the HTTP transport to it, a flaky ASGI wrapper,
+recorded sleeps."""
 
 from __future__ import annotations
 
@@ -6,8 +7,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
+
+
+class SandboxTransport(httpx.ASGITransport):
+    """The sandbox app (or a wrapper of it) over HTTP semantics, in-process: what the client's
+    HTTP wire does against a real server. A dropped connection simulated by the app
+    (``ConnectionResetError``) becomes the ``httpx.ReadError`` a real socket would give."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionError as exc:
+            raise httpx.ReadError(str(exc), request=request) from exc
 
 
 class Flaky:

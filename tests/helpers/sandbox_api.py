@@ -1,14 +1,19 @@
-"""A synchronous test client of the sandbox app (ASGI, in process), for the sandbox tests."""
+"""Test clients of the sandbox: ``Api``, synchronous requests to the Starlette app (ASGI, in
+process); and ``drive``/``portal_request`` to call ``SandboxPortal.handle`` directly, with no
+event loop at all."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from reconciler.sandbox import SANDBOX_KEY
+from reconciler.sandbox.portal import PortalRequest, Upload
 
 MERGE = "application/merge-patch+json"
 
@@ -55,3 +60,51 @@ class Api:
 
     def settings_etag(self, **kwargs: Any) -> str:
         return self.get("/v1/portal/settings", **kwargs).headers["ETag"]
+
+
+# --- the portal core, driven without an event loop ------------------------------------------
+
+
+def drive(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that must never suspend: one ``send(None)``, then its result."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise AssertionError("the coroutine suspended: it needed an event loop")
+
+
+class BlockingSleep(list[float]):
+    """The latency fault's ``sleep`` for a caller with no event loop: records, then blocks."""
+
+    async def __call__(self, delay: float) -> None:
+        self.append(delay)
+        time.sleep(delay)
+
+
+def portal_request(
+    method: str,
+    path: str,
+    *,
+    key: str | None = SANDBOX_KEY,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    files: Mapping[str, Upload] | None = None,
+    base_url: str = "http://sandbox.test",
+    query: str = "",
+) -> PortalRequest:
+    """A ``PortalRequest`` as a front end builds it (header names lower-case); ``files``
+    become a form callable that never suspends."""
+    sent = {name.lower(): value for name, value in (headers or {}).items()}
+    if key:
+        sent.setdefault("x-api-key", key)
+    form = None
+    if files is not None:
+        parts = dict(files)
+
+        async def parsed() -> Mapping[str, Upload]:
+            return parts
+
+        form = parsed
+    return PortalRequest(method, path, sent, body, form, base_url, query)

@@ -194,3 +194,29 @@ def test_log_values_from_a_server_are_escaped(fmt: str) -> None:
     out = stream.getvalue()
     assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
     assert "\\x1b]0;title\\x07red\\r\\u202eevil" in out.replace("\\\\", "\\")
+
+
+def test_stdlib_logging_is_routed_before_http_is_used_and_redacted() -> None:
+    """httpx logs through stdlib logging; the HTTP wire routes it (logs.route_stdlib) before
+    its first request, so a library's line goes to our stream, redacted, never unfiltered."""
+    import logging
+
+    from reconciler.api.httpwire import HttpxWire
+
+    stream = io.StringIO()
+    logs.configure(level="debug", log_format="json", stream=stream)
+    logs.register_secret(f"sk_live_{SECRET}")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        HttpxWire("http://127.0.0.1:9", None, timeout=1.0)
+        logging.getLogger("uvicorn.error").warning("key sk_live_%s in a library line", SECRET)
+        logging.getLogger("httpx").info("HTTP Request: GET http://127.0.0.1:9 (dropped: INFO)")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+        logging.getLogger("httpcore").setLevel(logging.NOTSET)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["key sk_live_********** in a library line"]
+    assert SECRET not in stream.getvalue()

@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 from structlog.testing import capture_logs
 
 from reconciler.api import RetryPolicy
-from reconciler.api.transports import SandboxTransport
 from reconciler.errors import (
     ApiAuthError,
     ApiError,
@@ -27,7 +26,7 @@ from reconciler.errors import (
 )
 from reconciler.model import EVENTS, SANDBOX_KEY, Secret, Target
 from tests.helpers import embedded_session as ApiSession
-from tests.helpers.api import Flaky, Sleeps, run
+from tests.helpers.api import Flaky, SandboxTransport, Sleeps, run
 from tests.imagedata import jpeg, png
 
 KEY = "sk_test_clientkey1"
@@ -72,8 +71,8 @@ def test_one_pool_per_base_url(tmp_path: Path) -> None:
             a = api.client(Target(url="https://a.example", api_key=Secret("sk_test_aaaaaaa")))
             b = api.client(Target(url="https://a.example/", api_key=Secret("sk_test_bbbbbbb")))
             c = api.client(Target(url="https://c.example", api_key=Secret("sk_test_aaaaaaa")))
-            assert a._http is b._http
-            assert a._http is not c._http
+            assert a._wire is b._wire
+            assert a._wire is not c._wire
 
     run(go())
 

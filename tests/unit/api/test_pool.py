@@ -120,8 +120,8 @@ def test_the_session_uses_the_portalctl_pool_sized_by_parallelism() -> None:
     assert (pool._max_connections, pool._max_keepalive_connections) == (64, 64)
     session = ApiSession(parallelism=32)
     client: Any = session.client(Target(url="https://api.example.com", api_key=Secret("k")))
-    assert isinstance(client._http._transport, PooledTransport)
-    assert client._http._transport._pool._max_connections == 64
+    assert isinstance(client._wire._http._transport, PooledTransport)
+    assert client._wire._http._transport._pool._max_connections == 64
     asyncio.run(session.aclose())
 
 
