@@ -1,7 +1,8 @@
 """The portal API client: the only package that imports httpx.
 
-Public surface: ``ApiSession`` (wires, retry policy, runtime), ``PortalClient`` (one portal),
-``RetryPolicy`` and ``run_sync``. Paths and field names live in ``routes`` only.
+Public surface: ``ApiSession`` (wires, retry policy, runtime), ``PortalClient`` (one portal)
+and ``RetryPolicy``; ``runtime.ASYNCIO``/``runtime.INLINE`` run the coroutines. Paths and
+field names live in ``routes`` only.
 
 Importing the package is cheap: the names above load on first use, so that a module of the
 package (``wire``, ``routes``, ``shapes``) can be imported without the client, and the client
@@ -15,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from reconciler.api.client import PortalClient
     from reconciler.api.retry import RetryPolicy
-    from reconciler.api.session import ApiSession, run_sync
+    from reconciler.api.session import ApiSession
 
-__all__ = ["ApiSession", "PortalClient", "RetryPolicy", "run_sync"]
+__all__ = ["ApiSession", "PortalClient", "RetryPolicy"]
 
 _HOMES = {
     "ApiSession": "reconciler.api.session",
-    "run_sync": "reconciler.api.session",
     "PortalClient": "reconciler.api.client",
     "RetryPolicy": "reconciler.api.retry",
 }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from reconciler.api.client import PortalClient
 from reconciler.api.retry import RetryPolicy
@@ -16,8 +16,6 @@ from reconciler.targets import DEFAULT_SANDBOX_DB, check_url
 if TYPE_CHECKING:
     from reconciler.api.httpwire import Transport
     from reconciler.api.wire import Wire
-
-T = TypeVar("T")
 
 #: Opens the embedded portal kept in a SQLite file: (its in-process wire, close). The
 #: composition root (the CLI) provides it; the core never imports the sandbox itself.
@@ -107,8 +105,3 @@ class ApiSession:
         from reconciler.api.httpwire import HttpxWire
 
         return HttpxWire(base_url, transport, timeout=self.timeout)
-
-
-def run_sync(coro: Coroutine[Any, Any, T], runtime: Runtime = ASYNCIO) -> T:
-    """Run a coroutine from synchronous code (the CLI): ``run_sync(main(), runtime)``."""
-    return runtime.run(coro)
