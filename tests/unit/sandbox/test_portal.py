@@ -101,6 +101,9 @@ def test_a_basic_auth_header_that_is_not_ascii_is_a_401_not_a_crash(
     answer = drive(make_portal().handle(request))
     assert answer.status == 401
     assert problem(answer)["code"] == "unauthenticated"
+    assert problem(answer)["detail"] == (
+        "no API key: send it in the X-Api-Key header, or as the HTTP Basic user name"
+    )
 
 
 def test_json_nested_too_deep_is_a_400_not_a_crash(
@@ -112,6 +115,7 @@ def test_json_nested_too_deep_is_a_400_not_a_crash(
     )
     assert answer.status == 400
     assert problem(answer)["code"] == "invalid_json"
+    assert problem(answer)["detail"].startswith("the body is not valid JSON: maximum recursion")
     faults = drive(portal.handle(portal_request("PUT", "/_sandbox/faults", body=b"[" * 10**5)))
     assert faults.status == 400
     assert "recursion" in json.loads(faults.body)["error"]
